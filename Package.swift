@@ -1,7 +1,13 @@
 // swift-tools-version:6.0
 // cs-worker: a PostgreSQL-backed job worker for customer success.
-// Layers (arrows point down): CLibpq/CCurl -> PG/Transport -> Queue -> Delivery -> Success <- Learning -> cs-worker.
+// Layers (arrows point down; docs/ARCHITECTURE.md draws them):
+//   Basics -> CLibpq/CCurl -> PG/Transport -> Queue -> Delivery
+//          -> Health, Interventions, Churn (<- Learning) -> Success (wiring) -> cs-worker
+//   Loopback, Demo and Benchmarks are linked only by the executable and the tests.
 import PackageDescription
+
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 
 let package = Package(
     name: "cs-worker",
@@ -13,60 +19,70 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
+        // Value types every layer shares: seeded random numbers, a lock box, JSON values and
+        // coding, backoff, durations, hashing. No I/O.
+        .target(name: "Basics"),
+
         // C libraries: module maps and tiny shims only.
         .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Thin, safe Swift over the C libraries. No domain words.
-        .target(name: "PG", dependencies: ["CLibpq", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Transport", dependencies: ["CCurl", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "PG", dependencies: ["CLibpq", "Basics", log]),
+        .target(name: "Transport", dependencies: ["CCurl", "Basics", log]),
 
         // The job engine.
-        .target(name: "Queue", dependencies: ["PG", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Queue", dependencies: ["PG", "Basics", log, lifecycle]),
 
         // Channels and the outbox.
         .target(name: "Delivery", dependencies: [
-            "Queue", "PG", "Transport",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Crypto", package: "swift-crypto"),
+            "Queue", "PG", "Transport", "Basics", log, .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // Pure Swift machine learning: no database, no network.
-        .target(name: "Learning"),
+        .target(name: "Learning", dependencies: ["Basics"]),
 
-        // The customer-success domain.
-        .target(name: "Success", dependencies: [
-            "Queue", "PG", "Delivery", "Learning",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Crypto", package: "swift-crypto"),
+        // The customer-success domain, one module per concern.
+        .target(name: "Health", dependencies: ["PG", "Basics", log]),
+        .target(name: "Interventions", dependencies: ["PG", "Basics", log]),
+        .target(name: "Churn", dependencies: ["PG", "Queue", "Learning", "Basics", log]),
+        // Wiring of the domain into the queue: job kinds and default schedules.
+        .target(name: "Success", dependencies: ["Health", "Interventions", "Churn", "Queue", "PG", "Basics", log]),
+
+        // One loopback HTTP and one SMTP sink, for the demo, the benchmarks and the tests.
+        .target(name: "Loopback", dependencies: ["Basics"]),
+        // Demo data and the end-to-end demo run (`ops/demo.sh`).
+        .target(name: "Demo", dependencies: [
+            "Success", "Health", "Interventions", "Churn", "Delivery", "Queue", "PG", "Basics", "Loopback", log,
         ]),
-
         // Benchmarks driven by `cs-worker bench ...`.
         .target(name: "Benchmarks", dependencies: [
-            "PG", "Queue", "Transport", "Delivery", "Learning", "Success",
-            .product(name: "Logging", package: "swift-log"),
+            "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Churn", "Success", "Demo", "Loopback",
+            "Basics", log,
         ], path: "Benchmarks"),
 
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "cs-worker", dependencies: [
-            "PG", "Queue", "Transport", "Delivery", "Learning", "Success", "Benchmarks",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
+            "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Interventions", "Churn", "Success",
+            "Demo", "Benchmarks", "Basics", lifecycle,
+            .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
         ]),
 
-        // Shared test fixtures: private databases, loopback servers, the built binary.
-        .target(name: "TestSupport", dependencies: [
-            "PG", "Queue", .product(name: "Logging", package: "swift-log"),
-        ], path: "Tests/TestSupport"),
+        // Shared test fixtures: private databases, the built binary; re-exports Loopback.
+        .target(name: "TestSupport", dependencies: ["PG", "Queue", "Loopback", "Basics", log], path: "Tests/TestSupport"),
 
         .testTarget(name: "PGTests", dependencies: ["PG", "TestSupport"]),
         .testTarget(name: "QueueTests", dependencies: ["Queue", "PG", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Queue", "PG", "Transport", "TestSupport"]),
-        .testTarget(name: "LearningTests", dependencies: ["Learning"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SuccessTests", dependencies: ["Success", "Delivery", "Queue", "PG", "Learning", "Benchmarks", "TestSupport"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Queue", "PG", "Transport", "Basics", "TestSupport"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "Benchmarks"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SuccessTests", dependencies: [
+            "Success", "Health", "Interventions", "Churn", "Demo", "Delivery", "Queue", "PG", "Learning", "Basics",
+            "Benchmarks", "TestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -97,9 +97,6 @@ public enum BenchSupport {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
 }
 
 public struct BenchError: Error, CustomStringConvertible {

@@ -1,9 +1,11 @@
 // DeliveryBenchmark: deliveries per second through the real deliver job — N outbox rows
 // drained by in-process workers to a loopback HTTP sink, then to a loopback SMTP server —
 // and p99 enqueue-to-delivered (created_at → sent_at).
+import Basics
 import Delivery
 import Foundation
 import Logging
+import Loopback
 import PG
 import Queue
 import Transport
@@ -35,21 +37,22 @@ public enum DeliveryBenchmark {
         let client = try CurlClient(logger: logger)
         var result = DeliveryBenchmarkResult()
 
-        let sink = try DeliverySink()
-        try await ChannelStore.save(Channel(name: "bench-http", type: .webhook, endpoint: sink.url(),
+        let sink = try LoopbackHTTPServer(record: false)
+        try await ChannelStore.save(Channel(name: "bench-http", type: .webhook, endpoint: sink.url("/hook"),
                                             ratePerSecond: 1e9, burst: 1_000_000), database: db)
         (result.httpPerSecond, result.httpP99Ms, _) = try await measure(channel: "bench-http", count: messages, recipient: nil,
                                                                       dbURL: dbURL, db: db, client: client,
                                                                       workers: workers, logger: logger)
         print(String(format: "http: %d deliveries in %.0f/s, p99 created→sent %.1f ms (sink saw %d)",
-                     messages, result.httpPerSecond, result.httpP99Ms, sink.requests))
+                     messages, result.httpPerSecond, result.httpP99Ms, sink.requestCount))
         let steady = try await measure(channel: "bench-http", count: 1000, recipient: nil, dbURL: dbURL, db: db,
                                        client: client, workers: workers, logger: logger, pace: .milliseconds(5))
         (result.steadyP50Ms, result.steadyP99Ms) = (steady.p50, steady.p99)
         print(String(format: "http at a steady 200/s: p50 %.1f ms, p99 %.1f ms created→sent", steady.p50, steady.p99))
         sink.stop()
 
-        if let smtp = try SMTPSinkProcess.start() {
+        if LoopbackSMTPServer.isAvailable() {
+            let smtp = try await LoopbackSMTPServer.start(store: false)
             try await ChannelStore.save(Channel(name: "bench-smtp", type: .smtp, endpoint: smtp.url,
                                                 options: ["from": "bench@cs.example"], ratePerSecond: 1e9,
                                                 burst: 1_000_000), database: db)
@@ -110,7 +113,7 @@ public enum DeliveryBenchmark {
             if failed > 0 { throw BenchError("\(failed) deliveries failed on \(channel)") }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let elapsed = BenchSupport.seconds(ContinuousClock.now - start)
+        let elapsed = (ContinuousClock.now - start).seconds
         let pct = try await db.query("""
             SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at) * 1000),
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at) * 1000)
@@ -121,57 +124,5 @@ public enum DeliveryBenchmark {
         for (w, _) in running { w.shutdown() }
         for (_, t) in running { await t.value }
         return (Double(count) / elapsed, p99, p50)
-    }
-}
-
-/// aiosmtpd's own `Sink` handler in a child process, from the repository's `.venv`.
-public final class SMTPSinkProcess: @unchecked Sendable {
-    // Safe: `process` is only touched from `stop()`, called once by the benchmark.
-    public let url: String
-    private let process: Process
-
-    private init(url: String, process: Process) { self.url = url; self.process = process }
-
-    /// aiosmtpd from `$CS_VENV` or `./.venv`; nil when it is not installed.
-    public static func start() throws -> SMTPSinkProcess? {
-        let venv = ProcessInfo.processInfo.environment["CS_VENV"] ?? FileManager.default.currentDirectoryPath + "/.venv"
-        let python = venv + "/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: python) else { return nil }
-        let port = 20000 + Int(getpid() % 20000)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: python)
-        p.arguments = ["-m", "aiosmtpd", "-n", "-l", "127.0.0.1:\(port)", "-c", "aiosmtpd.handlers.Sink"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        // Wait until it accepts connections.
-        for _ in 0..<100 {
-            if canConnect(port: UInt16(port)) { return SMTPSinkProcess(url: "smtp://127.0.0.1:\(port)", process: p) }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        p.terminate()
-        return nil
-    }
-
-    /// aiosmtpd's CLI stops on SIGINT, not SIGTERM; SIGKILL if it lingers.
-    public func stop() {
-        guard process.isRunning else { return }
-        process.interrupt()
-        for _ in 0..<40 where process.isRunning { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    private static func canConnect(port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = port.bigEndian
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
     }
 }

@@ -1,7 +1,8 @@
 // ModelBenchmark: training and scoring times and peak memory for `cs-worker bench model`.
+import Basics
 import Foundation
 import Learning
-import Success
+import Churn
 
 /// Runs `LearningBenchmark` (both algorithms on synthetic churn data), then times what
 /// `predict_churn` does per run — probabilities plus top-3 factors through `ChurnModel` — on all rows.
@@ -48,7 +49,7 @@ public struct ModelBenchmark: Sendable {
         start = clock.now
         _ = try ChurnBatchScorer.score(model, table, topK: 3)
         let allLanes = clock.now - start
-        return Result(learning: learning, scoreWithFactorsSeconds: BenchSupport.seconds(allLanes),
-                      scoreWithFactorsOneLaneSeconds: BenchSupport.seconds(oneLane), peakRSSMiB: BenchSupport.memoryMiB().peak)
+        return Result(learning: learning, scoreWithFactorsSeconds: (allLanes).seconds,
+                      scoreWithFactorsOneLaneSeconds: (oneLane).seconds, peakRSSMiB: BenchSupport.memoryMiB().peak)
     }
 }

@@ -1,5 +1,6 @@
 // QueueBenchmark: enqueue and drain rates, enqueue-to-start latency and idle RSS of the
 // queue engine, beside the raw-SQL ceiling of the same statements (pgbench), one run.
+import Basics
 import Foundation
 import Logging
 import PG
@@ -81,7 +82,7 @@ public struct QueueBenchmark: Sendable {
             let n = min(chunk, jobs - done)
             done += try await enqueuer.enqueueMany("noop", argsJSON: n == chunk ? args : Array(args.prefix(n)), queue: "bench")
         }
-        let secs = BenchSupport.seconds(ContinuousClock.now - start)
+        let secs = (ContinuousClock.now - start).seconds
         try await db.withConnection { c in
             try await c.executeScript("VACUUM ANALYZE cs.jobs")
             try await c.executeScript("CHECKPOINT")
@@ -119,7 +120,7 @@ public struct QueueBenchmark: Sendable {
             try await Task.sleep(for: .milliseconds(2))
         }
         let cpu = BenchSupport.processCPUSeconds() - cpu0, pg = BenchSupport.postgresCPUSeconds() - pg0
-        let wall = BenchSupport.seconds(end - start)
+        let wall = (end - start).seconds
         print(String(format: "  drain: %.2f s wall; CPU: worker %.2f s (%.1f µs/job), postgres %.2f s (%.1f µs/job)",
                      wall, cpu, cpu / Double(jobs) * 1e6, pg, pg / Double(jobs) * 1e6))
         pool.forEach { $0.shutdown() }
@@ -140,7 +141,7 @@ public struct QueueBenchmark: Sendable {
         let start = ContinuousClock.now
         _ = try BenchSupport.run(pgbench, ["-n", "-M", "prepared", "-c", "\(clients)", "-j", "\(clients)", "-t", "\(perClient)",
                                            "-D", "batch=\(batch)", "-f", script.path, dbURL])
-        let secs = BenchSupport.seconds(ContinuousClock.now - start)
+        let secs = (ContinuousClock.now - start).seconds
         let pg = BenchSupport.postgresCPUSeconds() - pg0
         print(String(format: "  ceiling: %.2f s wall; postgres CPU %.2f s (%.1f µs/job)", secs, pg, pg / Double(jobs) * 1e6))
         let done = try BenchSupport.run(BenchSupport.postgresTool("psql") ?? "psql",
@@ -193,7 +194,7 @@ public struct QueueBenchmark: Sendable {
             let r = try await conn.query("INSERT INTO cs.jobs (kind, queue) VALUES ('latency_probe', 'latency') RETURNING id")
             let id = try r[0].decode(Int64.self, 0)
             let started = try await starts.wait(for: id)
-            samples.append(BenchSupport.seconds(started - sent) * 1000)
+            samples.append((started - sent).seconds * 1000)
             try await Task.sleep(for: .milliseconds(5))
         }
         await conn.close()

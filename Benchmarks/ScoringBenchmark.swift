@@ -1,8 +1,10 @@
 // ScoringBenchmark: seed N demo accounts, then time one scoring run of all of them.
+import Basics
 import Foundation
 import Logging
 import PG
-import Success
+import Demo
+import Health
 
 /// What `cs-worker bench scoring` prints.
 public struct ScoringBenchmarkResult: Sendable {

@@ -1,4 +1,5 @@
 // BinMapper: maps each feature to at most 255 quantile bins (plus a missing bin) so boosted trees split on byte-sized histograms.
+import Basics
 
 /// Per-feature bin edges learned from training data, following scikit-learn's HistGradientBoosting binning:
 /// midpoints between distinct values when there are few, otherwise de-duplicated percentiles.

@@ -1,4 +1,5 @@
 // StratifiedSplit: reproducible train/test split that keeps each class's share, for evaluation and early stopping.
+import Basics
 
 /// Row indices of a train/test split (both ascending).
 public struct StratifiedSplit: Sendable, Equatable, Codable {

@@ -1,4 +1,5 @@
 // SyntheticChurnData: reproducible labelled data with a known signal, for benchmarks and sanity tests.
+import Basics
 
 /// Generates churn-like data: standard-normal features, label ~ Bernoulli(sigmoid(f(x))) where f is a sparse
 /// linear part plus an interaction, a threshold effect and a quadratic term. Feature 3 has 2 % missing values.

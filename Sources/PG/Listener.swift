@@ -1,4 +1,5 @@
 // Listener: LISTEN on a dedicated connection and deliver NOTIFYs as an async stream.
+import Basics
 import CLibpq
 import Foundation
 import Logging

@@ -1,4 +1,5 @@
 // Migrator: applies the numbered plain-SQL files in `sql/`, once each, in order.
+import Basics
 import Foundation
 import Logging
 
@@ -9,9 +10,7 @@ public struct Migration: Sendable, Equatable {
     public let sql: String
     /// FNV-1a of the file, so an edited, already-applied file is noticed.
     public var checksum: String {
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in sql.utf8 { h ^= UInt64(b); h = h &* 0x100000001b3 }
-        return String(h, radix: 16)
+        String(FNV1a.hash64(sql), radix: 16)
     }
 }
 

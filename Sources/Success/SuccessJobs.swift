@@ -1,5 +1,7 @@
 // SuccessJobs: the job kinds of the customer-success domain and their handlers.
 import Foundation
+import Health
+import Interventions
 import Logging
 import PG
 import Queue
@@ -47,7 +49,7 @@ public enum SuccessJobs {
             // Fresh predictions after each scoring run, for the next one to fold in.
             let hasChampion = try await ctx.database.query("SELECT EXISTS (SELECT 1 FROM cs.models WHERE status = 'champion')")
             if try hasChampion.first?.decode(Bool.self, 0) == true {
-                try await ModelJobs.enqueuePrediction(enqueuer: ctx.enqueuer, accountIDs: args.accountIds)
+                try await ChurnJobs.enqueuePrediction(enqueuer: ctx.enqueuer, accountIDs: args.accountIds)
             }
         }
         registry.register(evaluateInterventions, args: NoArgs.self, timeout: .seconds(600)) { _, ctx in

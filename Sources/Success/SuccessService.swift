@@ -1,10 +1,12 @@
 // SuccessService: the domain's entry points for the CLI and benchmarks.
 import Foundation
+import Health
+import Interventions
 import Logging
 import PG
 
 /// One front door to the customer-success domain, so the executable stays thin:
-/// `cs-worker explain`, `cs-worker demo seed` and `cs-worker bench scoring` call these.
+/// `cs-worker explain` and `cs-worker bench scoring` call these.
 public struct SuccessService: Sendable {
     public let database: Database
     public let logger: Logger
@@ -34,11 +36,5 @@ public struct SuccessService: Sendable {
     @discardableResult
     public func recordInterventionOutcomes(followUpDays: Int = 30) async throws -> OutcomeSummary {
         try await InterventionEngine(database: database, logger: logger).recordOutcomes(followUpDays: followUpDays)
-    }
-
-    /// Seeds demo data (see `DemoSeeder`); deterministic for a seed and end date.
-    @discardableResult
-    public func seedDemo(accounts: Int, seed: UInt64 = 1, endDate: Date? = nil) async throws -> DemoSeedSummary {
-        try await DemoSeeder(database: database, logger: logger).seed(accounts: accounts, seed: seed, endDate: endDate)
     }
 }

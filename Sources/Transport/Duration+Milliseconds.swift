@@ -1,4 +1,5 @@
 // Duration ↔ curl's millisecond options and double-seconds infos.
+import Basics
 
 extension Duration {
     /// Whole milliseconds, at least 1, for CURLOPT_*_MS (where 0 would mean "no limit").

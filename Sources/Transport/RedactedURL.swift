@@ -1,6 +1,7 @@
 // RedactedURL: the only form in which a URL may reach a log line or an error.
 // Webhook URLs carry their secret in the path (Slack) or query (tokens), so only
 // scheme://host[:port]/ survives, plus a short hash so two URLs can still be told apart.
+import Basics
 
 /// A URL with its path, query, fragment and userinfo replaced by a short hash.
 ///
@@ -37,13 +38,7 @@ public struct RedactedURL: Sendable, Hashable, CustomStringConvertible {
 
     /// 32-bit FNV-1a folded from 64 bits, as 8 hex digits: short, stable across runs.
     static func shortHash(_ s: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in s.utf8 {
-            h ^= UInt64(byte)
-            h &*= 0x0000_0100_0000_01b3
-        }
-        let folded = UInt32(truncatingIfNeeded: h ^ (h >> 32))
-        let hex = String(folded, radix: 16)
+        let hex = String(FNV1a.hash32(s), radix: 16)
         return String(repeating: "0", count: 8 - hex.count) + hex
     }
 }

@@ -1,6 +1,7 @@
 // TransferLoop: the dedicated thread running libcurl's multi interface.
 // libcurl calls block, so they never run on Swift's cooperative pool: async callers only
 // append to `inbox` and poke curl_multi_wakeup; this thread does every curl call.
+import Basics
 import CCurl
 import Foundation
 import Logging

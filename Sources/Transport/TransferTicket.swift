@@ -1,6 +1,7 @@
 // TransferTicket: the meeting point of an awaiting task and the loop thread.
 // Its state machine guarantees the continuation is resumed exactly once, whichever
 // comes first: completion, cancellation, or shutdown.
+import Basics
 
 /// What a transfer does.
 enum TransferPayload: Sendable {

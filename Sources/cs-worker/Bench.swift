@@ -1,7 +1,7 @@
 // `cs-worker bench …`: benchmarks (release build), each ending in one machine-readable line.
 import ArgumentParser
+import Basics
 import Benchmarks
-import Success
 import Foundation
 
 struct Bench: AsyncParsableCommand {

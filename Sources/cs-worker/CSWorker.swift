@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PG
 
 @main
 struct CSWorker: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct CSWorker: AsyncParsableCommand {
         discussion: "Every command reads DATABASE_URL (a libpq URL) unless --database-url is given.",
         subcommands: [
             Migrate.self, Work.self, Enqueue.self, Status.self, Jobs.self, ScheduleCommand.self,
-            Deliver.self, Deliveries.self, Explain.self, Demo.self, ModelCommand.self, Bench.self,
+            Deliver.self, Deliveries.self, Explain.self, DemoCommand.self, ModelCommand.self, Bench.self,
         ]
     )
 }
@@ -28,6 +29,20 @@ struct GlobalOptions: ParsableArguments {
         if let databaseURL, !databaseURL.isEmpty { return databaseURL }
         if let env = ProcessInfo.processInfo.environment["DATABASE_URL"], !env.isEmpty { return env }
         throw ValidationError("no database: set DATABASE_URL or pass --database-url")
+    }
+
+    /// Opens a pool of `maxConnections`, runs `body` with it and closes it, also when
+    /// `body` throws: the one way a command opens the database.
+    func withDatabase<T: Sendable>(maxConnections: Int = 1, _ body: (Database) async throws -> T) async throws -> T {
+        let db = Database(url: try url(), maxConnections: maxConnections, logger: logger())
+        do {
+            let value = try await body(db)
+            await db.close()
+            return value
+        } catch {
+            await db.close()
+            throw error
+        }
     }
 
     func logger(_ label: String = "cs-worker") -> Logger {

@@ -15,14 +15,8 @@ struct Deliver: AsyncParsableCommand {
 
         func run() async throws {
             let logger = global.logger()
-            let db = Database(url: try global.url(), maxConnections: 2, logger: logger)
-            let result: DeliveryResult
-            do {
-                result = try await DeliveryTest.send(channel: channel, recipient: to, database: db, logger: logger)
-                await db.close()
-            } catch {
-                await db.close()
-                throw error
+            let result = try await global.withDatabase(maxConnections: 2) { db in
+                try await DeliveryTest.send(channel: channel, recipient: to, database: db, logger: logger)
             }
             var line = "delivery \(result.deliveryID): \(result.status.rawValue)"
             if let o = result.outcome {
@@ -46,25 +40,26 @@ struct Deliveries: AsyncParsableCommand {
     @Option(help: "Show one delivery with its attempts.") var id: Int64?
 
     func run() async throws {
-        let db = Database(url: try global.url(), maxConnections: 1, logger: global.logger())
         let f = ISO8601DateFormatter()
         if let id {
-            guard let (s, attempts) = try await Outbox.detail(id: id, database: db) else {
-                await db.close()
+            let detail = try await global.withDatabase { db in try await Outbox.detail(id: id, database: db) }
+            guard let (s, attempts) = detail else {
                 print("no delivery \(id)")
                 throw ExitCode(2)
             }
-            await db.close()
             print("delivery \(s.id) via \(s.channel) (\(s.channelType)): \(s.status), \(s.attempts) attempt(s), provider id \(s.providerID ?? "-")")
-            print(TextTable(header: ["attempt", "at", "outcome", "http", "smtp", "curl", "ms", "reason"], rows: attempts.map { a in
-                [a.attempt.map(String.init) ?? "-", a.at ?? "-", a.outcome, a.httpStatus.map(String.init) ?? "", a.smtpCode.map(String.init) ?? "",
-                 a.curlCode.map(String.init) ?? "", a.ms.map(String.init) ?? "", a.reason ?? ""]
-            }).render())
+            let cells: [[String]] = attempts.map { a in
+                let codes: [String] = [a.httpStatus.map(String.init) ?? "", a.smtpCode.map(String.init) ?? "",
+                                       a.curlCode.map(String.init) ?? "", a.ms.map(String.init) ?? ""]
+                return [a.attempt.map(String.init) ?? "-", a.at ?? "-", a.outcome] + codes + [a.reason ?? ""]
+            }
+            print(TextTable(header: ["attempt", "at", "outcome", "http", "smtp", "curl", "ms", "reason"], rows: cells).render())
             return
         }
-        let rows = failures ? try await Outbox.failures(database: db, limit: limit)
-                            : try await Outbox.recent(database: db, limit: limit, channel: channel)
-        await db.close()
+        let rows = try await global.withDatabase { db in
+            failures ? try await Outbox.failures(database: db, limit: limit)
+                     : try await Outbox.recent(database: db, limit: limit, channel: channel)
+        }
         print(TextTable(header: ["id", "channel", "type", "status", "attempts", "created", "sent", "provider_id", "last_error"], rows: rows.map { d in
             ["\(d.id)", d.channel, d.channelType, d.status, "\(d.attempts)", f.string(from: d.createdAt), d.sentAt.map(f.string) ?? "-",
              d.providerID ?? "", String((d.lastError ?? "").prefix(80))]

@@ -1,6 +1,7 @@
 // `cs-worker explain ACCOUNT` and `cs-worker demo seed|run`: the customer-success domain.
 import ArgumentParser
-import Benchmarks
+import Basics
+import Demo
 import Foundation
 import PG
 import Queue
@@ -12,9 +13,9 @@ struct Explain: AsyncParsableCommand {
     @Argument(help: "Account id.") var account: Int64
 
     func run() async throws {
-        let db = Database(url: try global.url(), maxConnections: 1, logger: global.logger())
-        let explanation = try await SuccessService(database: db, logger: global.logger()).explain(accountID: account)
-        await db.close()
+        let explanation = try await global.withDatabase { db in
+            try await SuccessService(database: db, logger: global.logger()).explain(accountID: account)
+        }
         guard let explanation else {
             print("account \(account) has no health score yet (run score_accounts)")
             throw ExitCode(2)
@@ -23,8 +24,8 @@ struct Explain: AsyncParsableCommand {
     }
 }
 
-struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Demo data and the end-to-end demo.", subcommands: [Seed.self, Run.self])
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "demo", abstract: "Demo data and the end-to-end demo.", subcommands: [Seed.self, Run.self])
 
     struct Seed: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Generate accounts and 12 months of behaviour with a hidden churn process.")
@@ -35,9 +36,9 @@ struct Demo: AsyncParsableCommand {
         func validate() throws { guard accounts > 0 else { throw ValidationError("--accounts must be positive") } }
 
         func run() async throws {
-            let db = Database(url: try global.url(), maxConnections: 4, logger: global.logger())
-            let s = try await SuccessService(database: db, logger: global.logger()).seedDemo(accounts: accounts, seed: seed)
-            await db.close()
+            let s = try await global.withDatabase(maxConnections: 4) { db in
+                try await DemoSeeder(database: db, logger: global.logger()).seed(accounts: accounts, seed: seed, endDate: nil)
+            }
             print(String(format: "seeded %d accounts (%d churned) in %.1f s: ", s.accounts, s.churned, s.seconds)
                   + s.rows.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }

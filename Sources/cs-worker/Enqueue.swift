@@ -30,12 +30,11 @@ struct Enqueue: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = global.logger()
-        let db = Database(url: try global.url(), maxConnections: 1, logger: logger)
         let options = JobOptions(queue: queue, priority: priority, runAt: try runAt.map(parseRunAt),
                                  maxAttempts: maxAttempts, uniqueKey: uniqueKey)
-        let id = try await Enqueuer(database: db).enqueue(kind, argsJSON: args, options: options)
-        await db.close()
+        let id = try await global.withDatabase { db in
+            try await Enqueuer(database: db).enqueue(kind, argsJSON: args, options: options)
+        }
         print(id)
     }
 }

@@ -13,7 +13,7 @@ enum JobKinds {
         let client = try CurlClient(logger: logger)
         DeliveryJobs.register(in: registry, client: client, logger: logger)
         SuccessJobs.register(in: registry)
-        ModelJobs.register(in: registry, logger: logger)
+        ChurnJobs.register(in: registry, logger: logger)
         return client
     }
 
@@ -21,7 +21,7 @@ enum JobKinds {
     /// existing rows of the same names are left as the operator made them.
     static func installDefaultSchedules(database: Database) async throws {
         try await SuccessJobs.installDefaultSchedules(ScheduleStore(database: database))
-        try await ModelJobs.installDefaultSchedules(database: database)
+        try await ChurnJobs.installDefaultSchedules(database: database)
     }
 }
 

@@ -15,9 +15,7 @@ struct Migrate: AsyncParsableCommand {
             throw CommandFailure(description: "sql/ folder not found: pass --dir or set CS_SQL_DIR")
         }
         let migrator = try Migrator(directory: folder, logger: logger)
-        let conn = try await Connection.connect(url: try global.url(), logger: logger)
-        let applied = try await migrator.migrate(conn)
-        await conn.close()
+        let applied = try await global.withDatabase { db in try await db.withConnection { try await migrator.migrate($0) } }
         print(applied.isEmpty ? "up to date (\(migrator.migrations.count) migrations)" : "applied: \(applied.map(String.init).joined(separator: ", "))")
     }
 }

@@ -1,5 +1,6 @@
-// `cs-worker model …`: train, list, show, promote, import-csv, eval-csv, predict — thin wrappers over Success.
+// `cs-worker model …`: train, list, show, promote, import-csv, eval-csv, predict — thin wrappers over Churn.
 import ArgumentParser
+import Churn
 import Foundation
 import Learning
 import PG
@@ -11,13 +12,9 @@ struct ModelCommand: AsyncParsableCommand {
                                                                   EvalCSV.self, Predict.self])
 
     static func withDatabase<T: Sendable>(_ global: GlobalOptions, _ body: (Database) async throws -> T) async throws -> T {
-        let db = Database(url: try global.url(), maxConnections: 2, logger: global.logger())
         do {
-            let v = try await body(db)
-            await db.close()
-            return v
+            return try await global.withDatabase(maxConnections: 2, body)
         } catch {
-            await db.close()
             throw CommandFailure(description: "\(error)")
         }
     }

@@ -25,11 +25,11 @@ struct ScheduleCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let db = Database(url: try global.url(), maxConnections: 1, logger: global.logger())
-            let store = ScheduleStore(database: db)
-            try await store.upsert(Schedule(name: name, cron: cron, timeZone: tz, kind: kind, argsJSON: args, queue: queue, priority: priority))
-            let next = try await store.list().first { $0.name == name }?.nextSlot
-            await db.close()
+            let next = try await global.withDatabase { db in
+                let store = ScheduleStore(database: db)
+                try await store.upsert(Schedule(name: name, cron: cron, timeZone: tz, kind: kind, argsJSON: args, queue: queue, priority: priority))
+                return try await store.list().first { $0.name == name }?.nextSlot
+            }
             print("schedule \(name): next run \(next.map { ISO8601DateFormatter().string(from: $0) } ?? "never")")
         }
     }
@@ -38,9 +38,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List schedules.")
         @OptionGroup var global: GlobalOptions
         func run() async throws {
-            let db = Database(url: try global.url(), maxConnections: 1, logger: global.logger())
-            let list = try await ScheduleStore(database: db).list()
-            await db.close()
+            let list = try await global.withDatabase { try await ScheduleStore(database: $0).list() }
             let f = ISO8601DateFormatter()
             print(TextTable(header: ["name", "cron", "tz", "kind", "queue", "enabled", "last", "next"], rows: list.map { s in
                 [s.name, s.cron, s.timeZone, s.kind, s.queue, s.enabled ? "yes" : "no",
@@ -54,9 +52,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var name: String
         func run() async throws {
-            let db = Database(url: try global.url(), maxConnections: 1, logger: global.logger())
-            let removed = try await ScheduleStore(database: db).remove(name: name)
-            await db.close()
+            let removed = try await global.withDatabase { try await ScheduleStore(database: $0).remove(name: name) }
             print(removed ? "removed \(name)" : "no schedule named \(name)")
             if !removed { throw ExitCode(2) }
         }
@@ -67,10 +63,10 @@ struct ScheduleCommand: AsyncParsableCommand {
             abstract: "Add the default schedules (nightly scoring, outcomes, weekly retraining, daily drift check) that are missing.")
         @OptionGroup var global: GlobalOptions
         func run() async throws {
-            let db = Database(url: try global.url(), maxConnections: 1, logger: global.logger())
-            try await JobKinds.installDefaultSchedules(database: db)
-            let names = try await ScheduleStore(database: db).list().map(\.name)
-            await db.close()
+            let names = try await global.withDatabase { db in
+                try await JobKinds.installDefaultSchedules(database: db)
+                return try await ScheduleStore(database: db).list().map(\.name)
+            }
             print("schedules: \(names.joined(separator: ", "))")
         }
     }

@@ -1,5 +1,6 @@
 // `cs-worker status` and `cs-worker jobs …`: what operators see and do.
 import ArgumentParser
+import Basics
 import Foundation
 import PG
 import Queue
@@ -10,14 +11,9 @@ struct Status: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() async throws {
-        let db = Database(url: try global.url(), maxConnections: 1, logger: global.logger())
-        let status = try await QueueAdmin(database: db).status()
-        await db.close()
+        let status = try await global.withDatabase { try await QueueAdmin(database: $0).status() }
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            enc.keyEncodingStrategy = .convertToSnakeCase
-            print(String(decoding: try enc.encode(status), as: UTF8.self))
+            print(String(decoding: try JSONCoding.encoder(pretty: true).encode(status), as: UTF8.self))
             return
         }
         print(TextTable(header: ["queue", "kind", "avail", "sched", "running", "retry", "done", "discard", "cancel", "oldest_s"],
@@ -59,9 +55,7 @@ struct Jobs: AsyncParsableCommand {
     }
 
     static func act(_ global: GlobalOptions, _ body: (QueueAdmin) async throws -> JobActionResult) async throws {
-        let db = Database(url: try global.url(), maxConnections: 1, logger: global.logger())
-        let result = try await body(QueueAdmin(database: db))
-        await db.close()
+        let result = try await global.withDatabase { try await body(QueueAdmin(database: $0)) }
         print(result)
         if case .notFound = result { throw ExitCode(2) }
         if case .unchanged = result { throw ExitCode(1) }

@@ -1,12 +1,13 @@
 // DeliveryHarness: a private database, a transport client and a real Queue.Worker running the
 // deliver handler in-process, plus polling helpers — the way the tests drive deliveries.
+import Basics
 import Delivery
 import Foundation
 import Logging
 import PG
 import Queue
-import Testing
 import TestSupport
+import Testing
 import Transport
 
 /// One delivery row as the tests read it back.
@@ -143,9 +144,6 @@ func secretFile(_ value: String) throws -> String {
     try Data((value + "\n").utf8).write(to: url)
     return "file:" + url.path
 }
-
-/// The loopback servers' lock-protected box, under the name these tests use.
-typealias Locked = LoopbackLocked
 
 /// Decodes a JSON object body.
 func jsonObject(_ bytes: [UInt8]) -> [String: Any] {

@@ -1,9 +1,10 @@
 // PagerDuty, SendGrid, Twilio and signed webhooks through the deliver job, each against a
 // loopback server answering the way the provider does.
+import Basics
 import Delivery
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ProviderDeliveryTests {
     @Test func pagerDutyTriggerIsSentWithDedupKey() async throws {

@@ -1,10 +1,11 @@
 // The far end misbehaving: slow answers, refused connections, per-channel rate limits, the
 // circuit breaker, and a worker that dies between sending and recording.
+import Basics
 import Delivery
 import Foundation
 import PG
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ResilienceTests {
     @Test func slowAnswerPastTheTimeoutIsRetried() async throws {

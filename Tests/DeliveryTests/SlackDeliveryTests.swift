@@ -1,9 +1,10 @@
 // Slack incoming webhooks through the deliver job: the payload, 200 ok, the permanent 4xx
 // answers, and 429 with Retry-After honoured before the retry.
+import Basics
 import Delivery
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct SlackDeliveryTests {
     /// A Slack-like server: the hook path decides the answer; `/limited` says 429 once.

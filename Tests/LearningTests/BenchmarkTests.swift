@@ -1,5 +1,6 @@
 // BenchmarkTests: runs the benchmark entry point on a small size and prints timings (no timing assertions).
 import Foundation
+import Benchmarks
 import Learning
 import Testing
 

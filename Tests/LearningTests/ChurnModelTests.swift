@@ -1,4 +1,5 @@
 // ChurnModelTests: the stored model wrapper: JSON round-trip, explanations, importance and CSV evaluation.
+import Basics
 import Foundation
 import Learning
 import Testing

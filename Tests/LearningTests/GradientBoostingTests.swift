@@ -1,4 +1,5 @@
 // GradientBoostingTests: boosted trees learn interactions and missing-value effects, deterministically.
+import Basics
 import Foundation
 import Learning
 import Testing

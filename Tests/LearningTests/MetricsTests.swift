@@ -1,4 +1,5 @@
 // MetricsTests: metric values checked against small hand-computed examples.
+import Basics
 import Foundation
 import Learning
 import Testing

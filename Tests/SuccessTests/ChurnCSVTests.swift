@@ -2,6 +2,10 @@
 import Foundation
 import Learning
 import PG
+import Churn
+import Demo
+import Health
+import Interventions
 import Success
 import Testing
 import TestSupport

@@ -3,6 +3,10 @@ import Foundation
 import Learning
 import PG
 import Queue
+import Churn
+import Demo
+import Health
+import Interventions
 import Success
 import Testing
 import TestSupport

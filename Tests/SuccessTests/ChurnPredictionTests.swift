@@ -3,6 +3,10 @@ import Foundation
 import Learning
 import PG
 import Queue
+import Churn
+import Demo
+import Health
+import Interventions
 import Success
 import Testing
 import TestSupport
@@ -43,7 +47,7 @@ import TestSupport
 
             // A subset run through the job kind.
             let registry = JobRegistry()
-            ModelJobs.register(in: registry, logger: TestEnvironment.logger)
+            ChurnJobs.register(in: registry, logger: TestEnvironment.logger)
             #expect(Set(registry.kinds).isSuperset(of: ["retrain_model", "predict_churn", "check_model_drift"]))
             let subset = try await predictor.predict(accountIDs: [1, 2, 3, 99_999])
             #expect(subset.accounts == 3)
@@ -51,8 +55,8 @@ import TestSupport
 
             // Scoring enqueues prediction runs; runs over all accounts share one pending job.
             let enqueuer = Enqueuer(database: db.database)
-            let j1 = try await ModelJobs.enqueuePrediction(enqueuer: enqueuer)
-            let j2 = try await ModelJobs.enqueuePrediction(enqueuer: enqueuer)
+            let j1 = try await ChurnJobs.enqueuePrediction(enqueuer: enqueuer)
+            let j2 = try await ChurnJobs.enqueuePrediction(enqueuer: enqueuer)
             #expect(j1 == j2)
         }
     }

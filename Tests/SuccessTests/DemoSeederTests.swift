@@ -1,9 +1,14 @@
 // The demo seeder: same seed ⇒ same data; its hidden churn process shows in health scores.
+import Basics
 import Foundation
 import PG
+import Churn
+import Demo
+import Health
+import Interventions
 import Success
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct DemoSeederTests {
     static let end = Date(timeIntervalSince1970: 1_767_225_600) // 2026-01-01 UTC

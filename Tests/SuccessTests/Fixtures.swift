@@ -1,6 +1,10 @@
 // Fixtures: small hand-made accounts and a hand-checkable scorecard for the Success tests.
 import Foundation
 import PG
+import Churn
+import Demo
+import Health
+import Interventions
 import Success
 import TestSupport
 

@@ -1,10 +1,15 @@
 // Health scoring against hand-computed cases: components, re-weighting, bands, trends, explain, bad configuration.
+import Basics
 import Delivery
 import Foundation
 import PG
+import Churn
+import Demo
+import Health
+import Interventions
 import Success
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct HealthScoringTests {
     /// Accounts 1–4 with measures worked out by hand (see each comment).

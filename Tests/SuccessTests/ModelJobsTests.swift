@@ -3,6 +3,10 @@
 import Foundation
 import PG
 import Queue
+import Churn
+import Demo
+import Health
+import Interventions
 import Success
 import Testing
 import TestSupport
@@ -13,7 +17,7 @@ import TestSupport
             try await ModelFixtures.synthetic(db.database, table: "history", rows: 1500)
             try await db.database.execute("CREATE VIEW live AS SELECT account_id, a, b, noise, plan FROM history")
             let registry = JobRegistry()
-            ModelJobs.register(in: registry, logger: TestEnvironment.logger)
+            ChurnJobs.register(in: registry, logger: TestEnvironment.logger)
             var cfg = WorkerConfiguration()
             cfg.queues = ["default"]
             cfg.pollInterval = .milliseconds(100)

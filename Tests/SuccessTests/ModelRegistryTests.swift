@@ -3,6 +3,10 @@ import Foundation
 import Learning
 import PG
 import Queue
+import Churn
+import Demo
+import Health
+import Interventions
 import Success
 import Testing
 import TestSupport
@@ -130,8 +134,8 @@ enum ModelFixtures {
 
     @Test func defaultSchedulesAreInstalledOnce() async throws {
         try await TestDatabase.with { db in
-            try await ModelJobs.installDefaultSchedules(database: db.database)
-            try await ModelJobs.installDefaultSchedules(database: db.database)
+            try await ChurnJobs.installDefaultSchedules(database: db.database)
+            try await ChurnJobs.installDefaultSchedules(database: db.database)
             let list = try await ScheduleStore(database: db.database).list()
             #expect(list.first { $0.name == "retrain_model_weekly" }?.cron == "0 3 * * 0")
             #expect(list.first { $0.name == "check_model_drift_daily" }?.cron == "0 4 * * *")

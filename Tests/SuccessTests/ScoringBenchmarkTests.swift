@@ -2,6 +2,10 @@
 // prints figures and asserts only that everything was scored (no timing assertions).
 import Benchmarks
 import Foundation
+import Churn
+import Demo
+import Health
+import Interventions
 import Success
 import Testing
 import TestSupport

@@ -1,8 +1,9 @@
 // Throughput: small POSTs from Swift async code to a loopback server, as the Delivery
 // benchmark will do. Prints the rate; asserts only correctness (timing varies by machine).
+import Basics
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Transport
 
 @Suite struct ThroughputTests {

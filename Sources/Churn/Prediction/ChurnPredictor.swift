@@ -1,0 +1,73 @@
+// ChurnPredictor: batch inference with the champion over a current-features view; one INSERT per batch.
+import Basics
+import Foundation
+import Learning
+import Logging
+import PG
+
+/// Scores accounts with the champion and writes `cs.churn_predictions` (probability, model id,
+/// top-3 factors). Features are read once through a cursor; scoring runs on the compute thread;
+/// rows are written with one multi-row `INSERT … SELECT FROM unnest(…)` per batch.
+public struct ChurnPredictor: Sendable {
+    public let database: Database
+    public let logger: Logger
+    /// The view (or table) holding current features, one row per active account.
+    public var source: String
+    /// Its account key column.
+    public var keyColumn: String
+    public var batchSize: Int
+
+    public init(database: Database, logger: Logger, source: String = "cs.account_features_current",
+                keyColumn: String = "account_id", batchSize: Int = 5_000) {
+        self.database = database; self.logger = logger; self.source = source; self.keyColumn = keyColumn
+        self.batchSize = max(1, batchSize)
+    }
+
+    /// Scores every row of the source, or only `accountIDs`.
+    public func predict(accountIDs: [Int64]? = nil, at now: Date = Date()) async throws -> ChurnPredictionRun {
+        guard let champion = try await ModelRegistry(database: database).champion() else {
+            logger.notice("no champion churn model; nothing predicted")
+            return ChurnPredictionRun(modelID: nil, accounts: 0, inferenceSeconds: 0)
+        }
+        let src = try await ChurnSource.resolve(source, on: database)
+        let key = try src.require(keyColumn)
+        let columns = try champion.model.inputColumns.map { try src.require($0) }
+        let reader = ChurnTableReader(source: src, features: columns, key: key, label: nil)
+        let data = try await reader.read(on: database, onlyKeys: accountIDs)
+        guard !data.keys.isEmpty else { return ChurnPredictionRun(modelID: champion.record.id, accounts: 0, inferenceSeconds: 0) }
+        let model = champion.model
+        let scored = try await ModelCompute.run("churn-predict") { () throws -> Scored in
+            let clock = ContinuousClock(), start = clock.now
+            do {
+                let scores = try ChurnBatchScorer.score(model, data.table, topK: 3)
+                let p = scores.probabilities
+                let texts = scores.factors.map { JSONText(ChurnBatchScorer.factorsJSON($0)) }
+                let d = clock.now - start
+                return Scored(probabilities: p, factors: texts, seconds: d.seconds)
+            } catch let error as LearningError {
+                throw ModelError(.learning, "scoring \(src.displayName) with model \(champion.record.id): \(error)")
+            }
+        }
+        var offset = 0
+        while offset < data.keys.count {
+            let end = min(offset + batchSize, data.keys.count)
+            try await database.execute("""
+                INSERT INTO cs.churn_predictions (account_id, model_id, probability, top_factors, predicted_at)
+                SELECT a, $2, p, f, $5 FROM unnest($1::bigint[], $3::float8[], $4::jsonb[]) AS t(a, p, f)
+                """, [Array(data.keys[offset..<end]), champion.record.id, Array(scored.probabilities[offset..<end]),
+                      Array(scored.factors[offset..<end]), now])
+            offset = end
+        }
+        logger.notice("churn predictions written", metadata: [
+            "model_id": "\(champion.record.id)", "accounts": "\(data.keys.count)",
+            "inference_s": "\(String(format: "%.3f", scored.seconds))",
+        ])
+        return ChurnPredictionRun(modelID: champion.record.id, accounts: data.keys.count, inferenceSeconds: scored.seconds)
+    }
+
+    struct Scored: Sendable {
+        let probabilities: [Double]
+        let factors: [JSONText]
+        let seconds: Double
+    }
+}

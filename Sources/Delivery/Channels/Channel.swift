@@ -1,0 +1,84 @@
+// Channel: one row of cs.channels — where messages go and how, secrets by reference only.
+import Basics
+
+/// A configured destination. `endpoint` and `secretRef` may be references
+/// (`env:NAME`, `file:/path`) that `SecretResolver` resolves at send time, so a Slack
+/// webhook URL or an API key never sits in the database.
+public struct Channel: Sendable, Hashable {
+    public var name: String
+    public var type: ChannelType
+    /// URL, `smtp(s)://host:port`, or a reference to one.
+    public var endpoint: String
+    /// `env:NAME` or `file:/path` naming the token, key or password; nil when none is needed.
+    public var secretRef: String?
+    /// Per-type settings (see `validate()`), plus the optional tuning keys `timeout_ms`,
+    /// `connect_timeout_ms`, `breaker_failures` and `breaker_cooldown_ms`.
+    public var options: [String: JSONValue]
+    /// Token-bucket rate and burst, shared by every delivery on this channel in a process.
+    public var ratePerSecond: Double
+    public var burst: Int
+    public var enabled: Bool
+
+    public init(name: String, type: ChannelType, endpoint: String, secretRef: String? = nil,
+                options: [String: JSONValue] = [:], ratePerSecond: Double = 10, burst: Int = 5, enabled: Bool = true) {
+        self.name = name
+        self.type = type
+        self.endpoint = endpoint
+        self.secretRef = secretRef
+        self.options = options
+        self.ratePerSecond = ratePerSecond
+        self.burst = burst
+        self.enabled = enabled
+    }
+
+    /// A string option, nil when absent or empty.
+    public func option(_ key: String) -> String? {
+        guard let v = options[key]?.stringValue, !v.isEmpty else { return nil }
+        return v
+    }
+
+    /// A duration option given in milliseconds.
+    func milliseconds(_ key: String) -> Duration? {
+        guard let v = options[key]?.doubleValue, v > 0 else { return nil }
+        return .milliseconds(Int64(v))
+    }
+
+    /// Checks that the options this channel's type needs are present, so a bad row is
+    /// refused when it is saved and reported clearly (as permanent) when it is used.
+    public func validate() throws {
+        func need(_ key: String) throws {
+            if option(key) == nil {
+                throw DeliveryError(.configuration, "\(type.rawValue) channel needs option '\(key)'", channel: name)
+            }
+        }
+        func needSecret(_ what: String) throws {
+            if secretRef == nil {
+                throw DeliveryError(.configuration, "\(type.rawValue) channel needs secret_ref (\(what))", channel: name)
+            }
+        }
+        if let ref = secretRef, !SecretResolver.isReference(ref) {
+            throw DeliveryError(.configuration, "secret_ref must be env:NAME or file:/path", channel: name)
+        }
+        if endpoint.isEmpty { throw DeliveryError(.configuration, "endpoint is empty", channel: name) }
+        if !(ratePerSecond > 0) || burst < 1 {
+            throw DeliveryError(.configuration, "rate_per_second and burst must be positive", channel: name)
+        }
+        switch type {
+        case .slack, .webhook:
+            break
+        case .pagerduty:
+            try needSecret("routing key")
+        case .smtp:
+            try need("from")
+        case .emailHTTP:
+            try need("from")
+            try needSecret("API key")
+        case .sms:
+            try need("account_sid")
+            if option("from") == nil && option("messaging_service_sid") == nil {
+                throw DeliveryError(.configuration, "sms channel needs option 'from' or 'messaging_service_sid'", channel: name)
+            }
+            try needSecret("auth token")
+        }
+    }
+}

@@ -1,0 +1,154 @@
+// Deliverer: one run of the `deliver` job — take the delivery, respect the channel's rate
+// limit and its endpoint's circuit, send once, record the attempt, say what should happen next.
+import Basics
+import Foundation
+import Logging
+import PG
+import Transport
+
+/// Sends outbox rows. One per process (it holds the shared rate-limit buckets and circuit
+/// breakers); `DeliveryJobs.register` makes one for the worker.
+///
+/// At-least-once: the attempt is recorded after the send, so a worker that dies in between
+/// leaves the delivery `sending`; the rescued job sends again with the same idempotency key,
+/// dedup_key and Message-ID, and the attempt log notes the interruption.
+public final class Deliverer: Sendable {
+    let sender: ChannelSender
+    public let limiter: RateLimiter
+    public let breaker: CircuitBreaker
+    public let settings: DeliverySettings
+    let logger: Logger
+
+    public init(client: CurlClient, settings: DeliverySettings = DeliverySettings(), logger: Logger) {
+        sender = ChannelSender(client: client, resolver: settings.resolver, timeout: settings.timeout,
+                               connectTimeout: settings.connectTimeout)
+        limiter = RateLimiter(maxWait: settings.maxRateLimitWait)
+        breaker = CircuitBreaker()
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Delivers `id` as attempt `attempt`. Returns what was recorded; throws
+    /// `DeliveryError(.notFound)` for a missing row, database errors as they come, and
+    /// `CancellationError` without recording anything (the delivery stays `sending`).
+    public func deliver(id: Int64, attempt: Int, isLastAttempt: Bool, database: Database,
+                        logger: Logger? = nil) async throws -> DeliveryResult {
+        var log = logger ?? self.logger
+        log[metadataKey: "delivery_id"] = "\(id)"
+        guard let row = try await database.query(DeliverySQL.claim, [id, attempt]).first else {
+            throw DeliveryError(.notFound, "delivery \(id) does not exist")
+        }
+        let previous = try row.decode(String.self, 0)
+        guard try row.decode(Int.self, 1) > 0 else {
+            log.debug("delivery already finished; nothing to do", metadata: ["status": "\(previous)"])
+            return DeliveryResult(deliveryID: id, status: .alreadyFinished, outcome: nil)
+        }
+        if previous == "sending" {
+            log.warning("previous attempt was interrupted; sending again with the same idempotency key")
+        }
+        let message = try Self.message(id: id, row: row)
+        let channelName = try row.decode(String.self, 10)
+        log[metadataKey: "channel"] = "\(channelName)"
+        let clock = ContinuousClock()
+        let started = clock.now
+
+        var outcome: SendOutcome
+        var endpoint: String?
+        do {
+            let channel = try Self.channel(row: row)
+            log[metadataKey: "channel_type"] = "\(channel.type.rawValue)"
+            guard channel.enabled else { throw DeliveryError(.configuration, "channel is disabled", channel: channel.name) }
+            let prepared = try sender.prepare(channel, message)
+            endpoint = prepared.redacted.description
+            log[metadataKey: "endpoint"] = "\(prepared.redacted)"
+            outcome = try await sendOnce(channel, prepared, message)
+        } catch let e as DeliveryError {
+            outcome = .failed(e.message)
+        }
+        if case .retry = outcome.verdict, isLastAttempt {
+            outcome.verdict = .failed
+            outcome.reason = "out of attempts; last: " + (outcome.reason ?? "retryable failure")
+        }
+        let ms = Int((clock.now - started).milliseconds)
+        let status: DeliveryResult.Status
+        let providerID: String?
+        switch outcome.verdict {
+        case .sent(let pid): status = .sent; providerID = pid
+        case .retry: status = .retrying; providerID = nil
+        case .failed: status = .failed; providerID = nil
+        }
+        let stored: String = status == .sent ? "sent" : (status == .retrying ? "retrying" : "failed")
+        try await database.execute(DeliverySQL.record, [
+            id, stored, attempt, outcome.label, outcome.httpStatus, outcome.smtpCode, outcome.curlCode,
+            outcome.reason, ms, providerID,
+        ])
+        var meta: Logger.Metadata = ["outcome": "\(outcome.label)", "attempt": "\(attempt)", "ms": "\(ms)"]
+        if let s = outcome.httpStatus { meta["http_status"] = "\(s)" }
+        if let s = outcome.smtpCode { meta["smtp_code"] = "\(s)" }
+        if let c = outcome.curlCode { meta["curl_code"] = "\(c)" }
+        if let r = outcome.reason { meta["reason"] = "\(r)" }
+        if let endpoint { meta["endpoint"] = "\(endpoint)" }
+        switch status {
+        case .sent: log.debug("delivery sent", metadata: meta)
+        case .retrying: log.info("delivery will be retried", metadata: meta)
+        default: log.warning("delivery failed", metadata: meta)
+        }
+        var retryAfter: Duration?
+        if case .retry(let after) = outcome.verdict { retryAfter = after }
+        return DeliveryResult(deliveryID: id, status: status, outcome: outcome, retryAfter: retryAfter)
+    }
+
+    /// Rate limit, circuit, send, and teach the circuit how it went.
+    private func sendOnce(_ channel: Channel, _ prepared: ChannelSender.Prepared,
+                         _ message: OutboundMessage) async throws -> SendOutcome {
+        switch limiter.acquire(channel.name, rate: channel.ratePerSecond, burst: channel.burst) {
+        case .proceed(let wait):
+            if wait > .zero { try await Task.sleep(for: wait) }
+        case .deferred(let wait):
+            return SendOutcome(verdict: .retry(after: wait), reason: "rate limit of channel \(channel.name) "
+                               + "(\(channel.ratePerSecond)/s): deferred", deferred: true)
+        }
+        let key = prepared.redacted.description
+        let threshold = channel.options["breaker_failures"]?.doubleValue.map { Int($0) } ?? settings.breakerFailures
+        let coolDown = channel.milliseconds("breaker_cooldown_ms") ?? settings.breakerCoolDown
+        if case .reject(let remaining) = breaker.check(key, coolDown: coolDown) {
+            return SendOutcome(verdict: .retry(after: remaining),
+                               reason: "circuit open for \(key) after repeated failures; not called", deferred: true)
+        }
+        var secrets = prepared.secrets
+        secrets += message.recipients
+        if let r = message.recipient { secrets.append(r) }
+        // A provider may echo the message back in its refusal: keep content out of reasons too.
+        secrets += [message.subject, message.text, message.html].compactMap { $0 }
+        var outcome = try await sender.send(prepared, type: channel.type)
+        if let r = outcome.reason { outcome.reason = ResponseClassifier.scrub(r, secrets: secrets) }
+        if breaker.record(key, fault: outcome.endpointFault, threshold: threshold, coolDown: coolDown) {
+            logger.warning("circuit opened", metadata: ["endpoint": "\(key)", "channel": "\(channel.name)",
+                                                       "cool_down": "\(coolDown)"])
+        }
+        return outcome
+    }
+
+    static func message(id: Int64, row: Row) throws -> OutboundMessage {
+        let payload = try row.bytes(6).map { try JSONValue.parse($0) }?.objectValue ?? [:]
+        return OutboundMessage(id: id, recipient: try row.decodeIfPresent(String.self, 2),
+                               subject: try row.decodeIfPresent(String.self, 3), text: try row.decode(String.self, 4),
+                               html: try row.decodeIfPresent(String.self, 5), payload: payload,
+                               idempotencyKey: try row.decode(String.self, 7), createdAt: try row.decode(Date.self, 8))
+    }
+
+    /// Decodes channel columns starting at `from` (name, type, endpoint, secret_ref, options,
+    /// rate_per_second, burst, enabled).
+    static func channel(row: Row, from start: Int = 10) throws -> Channel {
+        let name = try row.decode(String.self, start)
+        let typeText = try row.decode(String.self, start + 1)
+        guard let type = ChannelType(rawValue: typeText) else {
+            throw DeliveryError(.configuration, "unknown channel type '\(typeText)'", channel: name)
+        }
+        let options = (try? row.bytes(start + 4).map { try JSONValue.parse($0) })??.objectValue ?? [:]
+        return Channel(name: name, type: type, endpoint: try row.decode(String.self, start + 2),
+                       secretRef: try row.decodeIfPresent(String.self, start + 3), options: options,
+                       ratePerSecond: try row.decode(Double.self, start + 5), burst: try row.decode(Int.self, start + 6),
+                       enabled: try row.decode(Bool.self, start + 7))
+    }
+}

@@ -1,0 +1,207 @@
+// HealthScorer: one scoring run — validate the scorecard, measure set-based, score in Swift, write in batches.
+import Basics
+import Foundation
+import Logging
+import PG
+
+/// What to score and how.
+public struct ScoringOptions: Sendable {
+    /// Accounts to score; nil scores every account that existed and had not churned at `asOf`.
+    public var accountIDs: [Int64]?
+    /// Identifies the run; a rerun with the same id skips accounts it already scored.
+    public var runID: UUID
+    /// The moment the scores describe (no data after it is read); now by default.
+    public var asOf: Date
+    /// The scorecard's name; nil uses the active one.
+    public var scorecard: String?
+    public var batchSize: Int
+    /// Batches in flight at once, each on its own connection.
+    public var concurrency: Int
+
+    public init(accountIDs: [Int64]? = nil, runID: UUID = UUID(), asOf: Date = Date(), scorecard: String? = nil,
+                batchSize: Int = 5_000, concurrency: Int = 2) {
+        self.accountIDs = accountIDs; self.runID = runID; self.asOf = asOf; self.scorecard = scorecard
+        self.batchSize = max(1, batchSize); self.concurrency = max(1, concurrency)
+    }
+}
+
+/// The outcome of a run.
+public struct ScoringSummary: Sendable {
+    public var runID: UUID
+    public var scorecard: String
+    public var accounts: Int
+    /// Rows inserted (less than `accounts` when a rerun finds some already scored).
+    public var written: Int
+    public var red: Int
+    public var yellow: Int
+    public var green: Int
+    public var seconds: Double
+    /// Time spent in the measures statement, in Swift, and in the inserts, summed over
+    /// batches (so they can exceed `seconds` when batches run concurrently).
+    public var measureSeconds: Double
+    public var computeSeconds: Double
+    public var writeSeconds: Double
+}
+
+/// Scores accounts. Two statements per batch of `batchSize` accounts, whatever the
+/// number of accounts: one reads every measure, one inserts every score.
+public struct HealthScorer: Sendable {
+    public let database: Database
+    public let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// Runs one scoring pass. Throws `ScorecardError` before anything is written when the
+    /// scorecard is missing or invalid.
+    @discardableResult
+    public func score(_ options: ScoringOptions = ScoringOptions()) async throws -> ScoringSummary {
+        let started = Date()
+        let card = try await ScorecardStore(database: database).load(name: options.scorecard)
+        try card.validate()
+        let calculator = ScoreCalculator(scorecard: card)
+        let params = WindowParams(card: card, asOf: options.asOf)
+
+        let ids: [Int64]
+        if let given = options.accountIDs {
+            ids = Array(Set(given)).sorted()
+        } else {
+            ids = try await database.query(ScoringSQL.eligibleAccounts, [options.asOf]).map { try $0.decode(Int64.self, 0) }
+        }
+        let batches = stride(from: 0, to: ids.count, by: options.batchSize).map {
+            Array(ids[$0..<min($0 + options.batchSize, ids.count)])
+        }
+        let lanes = min(options.concurrency, max(1, batches.count))
+        let tally = try await withThrowingTaskGroup(of: Tally.self) { group in
+            for lane in 0..<lanes {
+                let mine = stride(from: lane, to: batches.count, by: lanes).map { batches[$0] }
+                group.addTask {
+                    try await database.withConnection { conn in
+                        var t = Tally()
+                        for batch in mine {
+                            t.add(try await scoreBatch(batch, on: conn, calculator: calculator, params: params, options: options))
+                        }
+                        return t
+                    }
+                }
+            }
+            var total = Tally()
+            for try await t in group { total.add(t) }
+            return total
+        }
+        let summary = ScoringSummary(runID: options.runID, scorecard: card.name, accounts: tally.accounts, written: tally.written,
+                                     red: tally.red, yellow: tally.yellow, green: tally.green,
+                                     seconds: Date().timeIntervalSince(started), measureSeconds: tally.measureSeconds,
+                                     computeSeconds: tally.computeSeconds, writeSeconds: tally.writeSeconds)
+        logger.notice("scoring run finished", metadata: [
+            "run_id": "\(summary.runID)", "scorecard": "\(card.name)", "accounts": "\(summary.accounts)",
+            "written": "\(summary.written)", "red": "\(summary.red)", "yellow": "\(summary.yellow)",
+            "green": "\(summary.green)", "seconds": "\(String(format: "%.3f", summary.seconds))",
+            "measure_s": "\(String(format: "%.3f", summary.measureSeconds))",
+            "compute_s": "\(String(format: "%.3f", summary.computeSeconds))",
+            "write_s": "\(String(format: "%.3f", summary.writeSeconds))",
+        ])
+        return summary
+    }
+
+    private func scoreBatch(_ ids: [Int64], on conn: Connection, calculator: ScoreCalculator, params: WindowParams,
+                            options: ScoringOptions) async throws -> Tally {
+        try await conn.transaction { tx in
+            // The measures statement's cost estimate triggers JIT, whose compile time exceeds
+            // the whole query's run time at batch sizes like ours. And a generic plan (chosen
+            // after five runs of a prepared statement) cannot see the batch's size: it guesses
+            // one row and nests loops over the aggregates, which is quadratic. Plan each batch.
+            try await tx.execute("SET LOCAL jit = off")
+            try await tx.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            // Scores are recomputable and a rerun of the run id fills any gap: no fsync wait.
+            try await tx.execute("SET LOCAL synchronous_commit = off")
+            return try await scoreBatch(ids, in: tx, calculator: calculator, params: params, options: options)
+        }
+    }
+
+    private func scoreBatch(_ ids: [Int64], in conn: Connection, calculator: ScoreCalculator, params: WindowParams,
+                            options: ScoringOptions) async throws -> Tally {
+        let t0 = ContinuousClock.now
+        let rows = try await conn.query(ScoringSQL.measures, params.bind(ids: ids, runID: options.runID))
+        let t1 = ContinuousClock.now
+        var t = Tally()
+        var accountIDs: [Int64] = [], scores: [Double] = [], bands: [String] = [], prev: [Double?] = []
+        var trends: [Double?] = [], components: [String] = [], churn: [Double?] = []
+        accountIDs.reserveCapacity(rows.count)
+        for row in rows {
+            let s = calculator.score(try AccountMeasures(row: row))
+            accountIDs.append(s.accountID); scores.append(s.score); bands.append(s.band.rawValue)
+            prev.append(s.previousScore); trends.append(s.trend); churn.append(s.churnProbability)
+            components.append(ComponentsJSON.encode(s.components))
+            t.count(s.band)
+        }
+        guard !accountIDs.isEmpty else { return t }
+        let t2 = ContinuousClock.now
+        t.written = try await conn.execute(ScoringSQL.insertScores, [
+            accountIDs, scores, bands, prev, trends, components.joined(separator: "\n"), churn,
+            options.runID.uuidString, calculator.scorecard.id, options.asOf,
+        ])
+        t.measureSeconds = (t1 - t0).seconds
+        t.computeSeconds = (t2 - t1).seconds
+        t.writeSeconds = (ContinuousClock.now - t2).seconds
+        logger.debug("scored batch", metadata: ["accounts": "\(accountIDs.count)", "written": "\(t.written)"])
+        return t
+    }
+}
+
+/// Counts per run.
+struct Tally: Sendable {
+    var accounts = 0, written = 0, red = 0, yellow = 0, green = 0
+    var measureSeconds = 0.0, computeSeconds = 0.0, writeSeconds = 0.0
+    mutating func count(_ band: HealthBand) {
+        accounts += 1
+        switch band { case .red: red += 1; case .yellow: yellow += 1; case .green: green += 1 }
+    }
+    mutating func add(_ o: Tally) {
+        accounts += o.accounts; written += o.written; red += o.red; yellow += o.yellow; green += o.green
+        measureSeconds += o.measureSeconds; computeSeconds += o.computeSeconds; writeSeconds += o.writeSeconds
+    }
+}
+
+/// The window starts of a scorecard at one moment, bound as timestamps.
+struct WindowParams: Sendable {
+    let asOf: Date
+    let freqFrom, recentFrom, baselineFrom, adoptionFrom, scanFrom: Date
+    let supportFrom, npsFrom, csatFrom, paymentFrom, overdueBefore, churnFrom: Date
+    let milestones: [String]
+    let milestoneDays: [Int]
+
+    init(card: Scorecard, asOf: Date) {
+        func days(_ key: ComponentKey, _ fallback: Int) -> Int { card.component(key)?.lookbackDays ?? fallback }
+        func back(_ d: Int) -> Date { asOf.addingTimeInterval(-Double(d) * 86_400) }
+        self.asOf = asOf
+        let trendDays = days(.usageTrend, 30)
+        let baseline = card.component(.usageTrend)?.intParam("baseline_days", default: 60) ?? 60
+        freqFrom = back(days(.usageFrequency, 30))
+        recentFrom = back(trendDays)
+        baselineFrom = back(trendDays + baseline)
+        adoptionFrom = back(days(.featureAdoption, 90))
+        scanFrom = back(max(days(.usageFrequency, 30), trendDays + baseline, days(.featureAdoption, 90)))
+        supportFrom = back(days(.supportLoad, 365))
+        npsFrom = back(days(.nps, 365))
+        csatFrom = back(days(.csat, 180))
+        paymentFrom = back(days(.paymentHealth, 90))
+        overdueBefore = back(card.component(.paymentHealth)?.intParam("grace_days", default: 7) ?? 7)
+        churnFrom = back(days(.churnRisk, 30))
+        var schedule: [(String, Int)] = []
+        if case .object(let o)? = card.component(.onboarding)?.params["schedule"] {
+            for (k, v) in o { if case .number(let n) = v { schedule.append((k, Int(n))) } }
+        }
+        schedule.sort { $0.0 < $1.0 }
+        milestones = schedule.map(\.0)
+        milestoneDays = schedule.map(\.1)
+    }
+
+    func bind(ids: [Int64], runID: UUID) -> [any SQLParameter] {
+        [ids, asOf, freqFrom, recentFrom, baselineFrom, adoptionFrom, scanFrom, ScoringSQL.keyFeatures,
+         supportFrom, npsFrom, csatFrom, paymentFrom, overdueBefore, milestones, milestoneDays, churnFrom, runID.uuidString,
+         ids.min() ?? 0, ids.max() ?? 0]
+    }
+}

@@ -1,0 +1,147 @@
+// Completer: writes finished jobs' new states in batches, on its own connection.
+import Basics
+import Foundation
+import Logging
+import PG
+
+/// How one run of a job ended, as the database will record it.
+struct Outcome: Sendable {
+    enum Result: Sendable {
+        case completed
+        case retry(afterSeconds: Double, error: String)
+        case discard(error: String)
+        case cancelled(error: String)
+        /// Handed back untried (shutdown): available again, attempt returned.
+        case release(error: String)
+    }
+    let id: Int64
+    let attempt: Int
+    let result: Result
+}
+
+/// Collects outcomes and writes all that have gathered in one statement per kind of
+/// outcome: while one batch is being written the next one fills (group commit), so the
+/// batch size follows the load with no added delay. A failed write is retried on a new
+/// connection with backoff; outcomes are never dropped.
+///
+/// `@unchecked Sendable`: `buffer`, `stopping` and the counters are under `lock`; the
+/// connection is used only by `run()`.
+final class Completer: @unchecked Sendable {
+    private let url: String
+    private let logger: Logger
+    private let lock = NSLock()
+    private var buffer: [Outcome] = []
+    private var stopping = false
+    private let wake = WakeSignal()
+    private var connection: Connection?
+    private let maxBatch = 5000
+    private(set) var stats = CompletionStats()
+
+    init(url: String, logger: Logger) {
+        self.url = url
+        self.logger = logger
+    }
+
+    /// Outcomes not yet written.
+    var backlog: Int { lock.withLock { buffer.count } }
+
+    func add(_ outcome: Outcome) {
+        lock.withLock { buffer.append(outcome) }
+        wake.signal()
+    }
+
+    var snapshot: CompletionStats { lock.withLock { stats } }
+
+    /// Ends `run()` once everything buffered is written.
+    func finish() {
+        lock.withLock { stopping = true }
+        wake.signal()
+    }
+
+    func run() async {
+        var failures = 0
+        while true {
+            let (batch, done): ([Outcome], Bool) = lock.withLock {
+                let n = min(buffer.count, maxBatch)
+                let b = Array(buffer.prefix(n))
+                buffer.removeFirst(n)
+                return (b, stopping && buffer.isEmpty && n == 0)
+            }
+            if done { break }
+            if batch.isEmpty { await wake.wait(); continue }
+            while true {
+                do {
+                    try await write(batch)
+                    failures = 0
+                    break
+                } catch {
+                    failures += 1
+                    logger.warning("could not record job outcomes; retrying", metadata: [
+                        "error": "\(error)", "outcomes": "\(batch.count)", "try": "\(failures)"])
+                    if let c = connection { await c.close() }
+                    connection = nil
+                    try? await Task.sleep(for: Backoff(base: .milliseconds(50), cap: .seconds(5)).delay(attempt: failures))
+                }
+            }
+        }
+        if let c = connection { await c.close() }
+    }
+
+    private func write(_ batch: [Outcome]) async throws {
+        let conn: Connection
+        if let c = connection { conn = c } else {
+            conn = try await Connection.connect(url: url, applicationName: "cs-worker-completer", logger: logger)
+            try await QueueSQL.prepareHotPathSession(conn)
+            connection = conn
+        }
+        var doneIDs: [Int64] = [], doneAttempts: [Int] = []
+        var ids: [Int64] = [], attempts: [Int] = [], states: [String] = [], delays: [Double] = [], errors: [String?] = []
+        for o in batch {
+            switch o.result {
+            case .completed:
+                doneIDs.append(o.id); doneAttempts.append(o.attempt)
+            case .retry(let after, let error):
+                ids.append(o.id); attempts.append(o.attempt); states.append("retryable"); delays.append(after); errors.append(error)
+            case .discard(let error):
+                ids.append(o.id); attempts.append(o.attempt); states.append("discarded"); delays.append(0); errors.append(error)
+            case .cancelled(let error):
+                ids.append(o.id); attempts.append(o.attempt); states.append("cancelled"); delays.append(0); errors.append(error)
+            case .release(let error):
+                ids.append(o.id); attempts.append(o.attempt); states.append("available"); delays.append(0); errors.append(error)
+            }
+        }
+        if !doneIDs.isEmpty {
+            try await conn.execute(QueueSQL.completeMany, [doneIDs, doneAttempts])
+        }
+        if !ids.isEmpty {
+            let r = try await conn.query(QueueSQL.finishMany, [ids, attempts, states, delays, errors])
+            var released: [String] = []
+            for row in r where (try? row.decode(String.self, 1)) == "available" {
+                if let q = try? row.decode(String.self, 0) { released.append(q) }
+            }
+            if !released.isEmpty { try await conn.execute(QueueSQL.notifyQueues, [released]) }
+        }
+        lock.withLock {
+            stats.completed += doneIDs.count
+            for s in states {
+                switch s {
+                case "retryable": stats.retried += 1
+                case "discarded": stats.discarded += 1
+                case "cancelled": stats.cancelled += 1
+                default: stats.released += 1
+                }
+            }
+            stats.batches += 1
+        }
+    }
+}
+
+/// Counters of what the completer wrote, for logs and the benchmark.
+public struct CompletionStats: Sendable {
+    public var completed = 0
+    public var retried = 0
+    public var discarded = 0
+    public var cancelled = 0
+    public var released = 0
+    public var batches = 0
+}
