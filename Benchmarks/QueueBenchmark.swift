@@ -80,7 +80,7 @@ public struct QueueBenchmark: Sendable {
         var done = 0
         while done < jobs {
             let n = min(chunk, jobs - done)
-            done += try await enqueuer.enqueueMany("noop", argsJSON: n == chunk ? args : Array(args.prefix(n)), queue: "bench")
+            done += try await enqueuer.enqueueMany(kind: Noop.kind, argsJSON: n == chunk ? args : Array(args.prefix(n)), queue: "bench")
         }
         let secs = (ContinuousClock.now - start).seconds
         try await db.withConnection { c in
@@ -150,14 +150,14 @@ public struct QueueBenchmark: Sendable {
         return n / secs
     }
 
-    /// The worker's own claim and completion statements (QueueSQL), as a pgbench script:
+    /// The worker's own claim and completion statements (QueueStatements), as a pgbench script:
     /// claim a batch, then mark it completed, two transactions as in the worker.
     static var ceilingScript: String {
-        let claim = QueueSQL.claim
+        let claim = QueueStatements.Claim(queue: "", limit: 0, workerID: "").sql
             .replacingOccurrences(of: "$1", with: "'bench'")
             .replacingOccurrences(of: "$2", with: ":batch")
             .replacingOccurrences(of: "$3", with: "'pgbench'")
-        let complete = QueueSQL.completeMany
+        let complete = QueueStatements.CompleteMany(ids: [], attempts: []).sql
             .replacingOccurrences(of: "$1", with: ":ids")
             .replacingOccurrences(of: "$2", with: ":atts")
         return """
@@ -180,7 +180,7 @@ public struct QueueBenchmark: Sendable {
         cfg.pollInterval = .seconds(5)
         cfg.poolSize = 2
         let registry = JobRegistry()
-        registry.register("latency_probe", args: NoArgs.self) { _, ctx in starts.record(ctx.job.id) }
+        registry.register(LatencyProbe.self) { _, ctx in starts.record(ctx.job.id) }
         var quiet = logger
         quiet.logLevel = .warning
         let worker = Worker(url: dbURL, registry: registry, configuration: cfg, logger: quiet)
@@ -245,4 +245,9 @@ final class StartTimes: @unchecked Sendable {
             if let t { c.resume(returning: t) }
         }
     }
+}
+
+/// The latency benchmark's job: records when it started.
+struct LatencyProbe: JobArgs {
+    static let kind = "latency_probe"
 }

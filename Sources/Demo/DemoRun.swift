@@ -1,6 +1,7 @@
 // DemoRun: the whole loop on demo data, end to end, through a real worker — seed, train,
 // predict, score, evaluate interventions, deliver to loopback Slack and SMTP sinks.
 import Basics
+import Churn
 import Delivery
 import Foundation
 import Logging
@@ -72,13 +73,13 @@ public struct DemoRun: Sendable {
         }
 
         step("training the churn model (retrain_model job, boosted trees on cs.account_features)")
-        try await enqueuer.enqueue("retrain_model", args: NoArgs())
+        try await enqueuer.enqueue(ChurnTrainingRequest())
         try await drain()
         step("predicting churn for active accounts (predict_churn job)")
-        try await enqueuer.enqueue("predict_churn", args: NoArgs())
+        try await enqueuer.enqueue(ChurnPredictionArgs())
         try await drain()
         step("scoring every account (score_accounts job), then evaluate_interventions and deliver jobs")
-        try await enqueuer.enqueue("score_accounts", args: NoArgs())
+        try await enqueuer.enqueue(SuccessJobs.ScoreArgs())
         try await drain()
         step("queues drained")
 

@@ -12,14 +12,14 @@ public enum ChurnJobs {
     /// and `check_model_drift` (no args). Bad arguments (unknown view, column, algorithm) discard the job
     /// at once; database trouble is retried.
     public static func register(in registry: JobRegistry, logger: Logger) {
-        registry.register("retrain_model", args: ChurnTrainingRequest.self, timeout: .seconds(3600)) { request, ctx in
+        registry.register(ChurnTrainingRequest.self, timeout: .seconds(3600)) { request, ctx in
             do {
                 _ = try await ChurnTrainer(database: ctx.database, logger: ctx.logger).train(request)
             } catch let error as ModelError {
                 throw PermanentJobError(error.description)
             }
         }
-        registry.register("predict_churn", args: ChurnPredictionArgs.self, timeout: .seconds(1800)) { args, ctx in
+        registry.register(ChurnPredictionArgs.self, timeout: .seconds(1800)) { args, ctx in
             do {
                 var predictor = ChurnPredictor(database: ctx.database, logger: ctx.logger)
                 if let source = args.source { predictor.source = source }
@@ -28,7 +28,7 @@ public enum ChurnJobs {
                 throw PermanentJobError(error.description)
             }
         }
-        registry.register("check_model_drift", args: NoArgs.self, timeout: .seconds(1800)) { _, ctx in
+        registry.register(CheckModelDrift.self, timeout: .seconds(1800)) { _, ctx in
             do {
                 _ = try await ChurnDriftCheck(database: ctx.database, logger: ctx.logger).run()
             } catch let error as ModelError {
@@ -42,27 +42,24 @@ public enum ChurnJobs {
     /// with those names exist already (an operator's edits win).
     public static func installDefaultSchedules(database: Database) async throws {
         let store = ScheduleStore(database: database)
-        try await store.addIfMissing(Schedule(name: "retrain_model_weekly", cron: "0 3 * * 0", kind: "retrain_model", argsJSON: "{}", maxAttempts: 3))
-        try await store.addIfMissing(Schedule(name: "check_model_drift_daily", cron: "0 4 * * *", kind: "check_model_drift", argsJSON: "{}", maxAttempts: 3))
+        try await store.addIfMissing(Schedule(name: "retrain_model_weekly", cron: "0 3 * * 0", kind: ChurnTrainingRequest.kind, argsJSON: "{}", maxAttempts: 3))
+        try await store.addIfMissing(Schedule(name: "check_model_drift_daily", cron: "0 4 * * *", kind: CheckModelDrift.kind, argsJSON: "{}", maxAttempts: 3))
     }
 
     /// Enqueues a prediction run (for scoring to call after each run). A run over all accounts has a
     /// unique key, so back-to-back scoring runs share one pending prediction.
     @discardableResult
     public static func enqueuePrediction(enqueuer: Enqueuer, accountIDs: [Int64]? = nil) async throws -> Int64 {
-        try await enqueuer.enqueue("predict_churn", args: ChurnPredictionArgs(accountIds: accountIDs), options: predictionOptions(accountIDs))
+        try await enqueuer.enqueue(ChurnPredictionArgs(accountIds: accountIDs), options: predictionOptions(accountIDs))
     }
 
     /// The same inside the caller's transaction (the job exists only if it commits).
     @discardableResult
     public static func enqueuePrediction(on connection: Connection, accountIDs: [Int64]? = nil) async throws -> Int64 {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let json = String(decoding: try encoder.encode(ChurnPredictionArgs(accountIds: accountIDs)), as: UTF8.self)
-        return try await Enqueuer.enqueue(on: connection, "predict_churn", argsJSON: json, options: predictionOptions(accountIDs))
+        try await Enqueuer.enqueue(on: connection, ChurnPredictionArgs(accountIds: accountIDs), options: predictionOptions(accountIDs))
     }
 
     static func predictionOptions(_ ids: [Int64]?) -> JobOptions {
-        JobOptions(maxAttempts: 5, uniqueKey: ids == nil ? "predict_churn:all" : nil)
+        JobOptions(maxAttempts: 5, uniqueKey: ids == nil ? "\(ChurnPredictionArgs.kind):all" : nil)
     }
 }

@@ -8,12 +8,9 @@ import Queue
 
 /// Registers `score_accounts`, `evaluate_interventions` and `record_intervention_outcomes`.
 public enum SuccessJobs {
-    public static let scoreAccounts = "score_accounts"
-    public static let evaluateInterventions = "evaluate_interventions"
-    public static let recordOutcomes = "record_intervention_outcomes"
-
     /// `{"account_ids": [..], "run_id": "uuid", "scorecard": "name"}`, every key optional.
-    public struct ScoreArgs: Codable, Sendable {
+    public struct ScoreArgs: JobArgs {
+        public static let kind = "score_accounts"
         public var accountIds: [Int64]?
         public var runId: String?
         public var scorecard: String?
@@ -23,13 +20,20 @@ public enum SuccessJobs {
     }
 
     /// `{"follow_up_days": 30}`.
-    public struct OutcomeArgs: Codable, Sendable {
+    public struct OutcomeArgs: JobArgs {
+        public static let kind = "record_intervention_outcomes"
         public var followUpDays: Int?
         public init(followUpDays: Int? = nil) { self.followUpDays = followUpDays }
     }
 
+    /// No arguments: evaluate every rule against the latest scores.
+    public struct EvaluateInterventions: JobArgs {
+        public static let kind = "evaluate_interventions"
+        public init() {}
+    }
+
     public static func register(in registry: JobRegistry) {
-        registry.register(scoreAccounts, args: ScoreArgs.self, timeout: .seconds(900)) { args, ctx in
+        registry.register(ScoreArgs.self, timeout: .seconds(900)) { args, ctx in
             let runID: UUID
             if let text = args.runId {
                 guard let id = UUID(uuidString: text) else { throw PermanentJobError("run_id '\(text)' is not a UUID") }
@@ -44,18 +48,17 @@ public enum SuccessJobs {
                 // Retrying cannot fix configuration; an operator fixes it and retries the job.
                 throw PermanentJobError(e.description)
             }
-            try await ctx.enqueuer.enqueue(evaluateInterventions, args: NoArgs(),
-                                           options: JobOptions(uniqueKey: evaluateInterventions))
+            try await ctx.enqueuer.enqueue(EvaluateInterventions(), options: JobOptions(uniqueKey: EvaluateInterventions.kind))
             // Fresh predictions after each scoring run, for the next one to fold in.
             let hasChampion = try await ctx.database.query("SELECT EXISTS (SELECT 1 FROM cs.models WHERE status = 'champion')")
             if try hasChampion.first?.decode(Bool.self, 0) == true {
                 try await ChurnJobs.enqueuePrediction(enqueuer: ctx.enqueuer, accountIDs: args.accountIds)
             }
         }
-        registry.register(evaluateInterventions, args: NoArgs.self, timeout: .seconds(600)) { _, ctx in
+        registry.register(EvaluateInterventions.self, timeout: .seconds(600)) { _, ctx in
             try await InterventionEngine(database: ctx.database, logger: ctx.logger).evaluate()
         }
-        registry.register(recordOutcomes, args: OutcomeArgs.self, timeout: .seconds(600)) { args, ctx in
+        registry.register(OutcomeArgs.self, timeout: .seconds(600)) { args, ctx in
             try await InterventionEngine(database: ctx.database, logger: ctx.logger)
                 .recordOutcomes(followUpDays: args.followUpDays ?? 30)
         }
@@ -64,8 +67,8 @@ public enum SuccessJobs {
     /// The schedules a fresh installation wants: score every night (interventions follow
     /// from the scoring job), record intervention outcomes every morning.
     public static let defaultSchedules: [Schedule] = [
-        Schedule(name: "nightly-scoring", cron: "15 2 * * *", kind: scoreAccounts),
-        Schedule(name: "intervention-outcomes", cron: "30 6 * * *", kind: recordOutcomes),
+        Schedule(name: "nightly-scoring", cron: "15 2 * * *", kind: ScoreArgs.kind),
+        Schedule(name: "intervention-outcomes", cron: "30 6 * * *", kind: OutcomeArgs.kind),
     ]
 
     /// Adds `defaultSchedules` that are not there yet; never overwrites an operator's edits.

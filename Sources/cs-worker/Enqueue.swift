@@ -33,7 +33,7 @@ struct Enqueue: AsyncParsableCommand {
         let options = JobOptions(queue: queue, priority: priority, runAt: try runAt.map(parseRunAt),
                                  maxAttempts: maxAttempts, uniqueKey: uniqueKey)
         let id = try await global.withDatabase { db in
-            try await Enqueuer(database: db).enqueue(kind, argsJSON: args, options: options)
+            try await Enqueuer(database: db).enqueue(kind: kind, argsJSON: args, options: options)
         }
         print(id)
     }

@@ -9,7 +9,7 @@ import Queue
 struct Work: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Claim and run jobs until SIGTERM or SIGINT, then stop gracefully.",
-        discussion: "A second signal exits at once; unfinished jobs are then rescued by the leader.")
+        discussion: "A second signal cancels running jobs and releases them at once; a third exits, and the leader rescues what was left.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Comma-separated queues to work.") var queues: String = "default,delivery"
     @Option(help: "Jobs run at once.") var concurrency: Int = 50
@@ -45,12 +45,17 @@ struct Work: AsyncParsableCommand {
         let registry = JobRegistry()
         let client = try JobKinds.registerAll(in: registry, workerID: cfg.workerID, logger: logger)
         let worker = Worker(url: url, registry: registry, configuration: cfg, logger: logger)
+        let running = Task { try await worker.run() }
         let signals = SignalWatcher { count in
-            if count == 1 {
-                logger.notice("signal received: shutting down gracefully (again to exit now)")
+            switch count {
+            case 1:
+                logger.notice("signal received: shutting down gracefully (again to release running jobs now)")
                 worker.shutdown()
-            } else {
-                logger.warning("second signal: exiting now")
+            case 2:
+                logger.warning("second signal: cancelling running jobs and releasing them (again to exit at once)")
+                running.cancel()
+            default:
+                logger.warning("third signal: exiting now")
                 Foundation.exit(130)
             }
         }
@@ -61,7 +66,7 @@ struct Work: AsyncParsableCommand {
                 worker.shutdown()
             }
         }
-        try await worker.run()
+        try await running.value
         await client.shutdown()
         signals.cancel()
     }

@@ -5,7 +5,7 @@ import Queue
 import Testing
 import TestSupport
 
-struct TestArgs: Codable, Sendable { var n: Int }
+struct TestArgs: JobArgs { static let kind = "add"; var n: Int }
 struct Flaky: Error, CustomStringConvertible { var description: String { "flaky failure" } }
 
 @Suite struct LifecycleTests {
@@ -13,7 +13,7 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
         try await TestDatabase.with { db in
             let calls = CallLog()
             let registry = JobRegistry()
-            registry.register("add", args: TestArgs.self) { args, ctx in
+            registry.register(TestArgs.self) { args, ctx in
                 #expect(args.n == 41)
                 calls.record(ctx.job.id)
             }
@@ -35,9 +35,9 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
         try await TestDatabase.with { db in
             let calls = CallLog()
             let registry = JobRegistry()
-            registry.register("flaky", args: NoArgs.self) { _, ctx in calls.record(ctx.job.id); throw Flaky() }
+            registry.register(FlakyJob.self) { _, ctx in calls.record(ctx.job.id); throw Flaky() }
             let w = await RunningWorker(url: db.url, registry: registry)
-            let id = try await Enqueuer(database: db.database).enqueue("flaky", args: NoArgs(), options: JobOptions(maxAttempts: 3))
+            let id = try await Enqueuer(database: db.database).enqueue(FlakyJob(), options: JobOptions(maxAttempts: 3))
             try await eventually("job discarded") { try await db.database.jobState(id) == "discarded" }
             #expect(calls.count(id) == 3)
             let errors = try await db.database.query(
@@ -63,14 +63,14 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
     @Test func permanentErrorDiscardsAtOnceAndRetryAfterIsHonoured() async throws {
         try await TestDatabase.with { db in
             let registry = JobRegistry()
-            registry.register("bad", args: NoArgs.self) { _, _ in throw PermanentJobError("recipient does not exist") }
-            registry.register("later", args: NoArgs.self) { _, ctx in
+            registry.register(BadJob.self) { _, _ in throw PermanentJobError("recipient does not exist") }
+            registry.register(LaterJob.self) { _, ctx in
                 if ctx.job.attempt == 1 { throw RetryJobError(after: .seconds(1), "429 Too Many Requests") }
             }
             let w = await RunningWorker(url: db.url, registry: registry)
             let enq = Enqueuer(database: db.database)
-            let bad = try await enq.enqueue("bad", args: NoArgs())
-            let later = try await enq.enqueue("later", args: NoArgs())
+            let bad = try await enq.enqueue(BadJob())
+            let later = try await enq.enqueue(LaterJob())
             try await eventually("bad discarded") { try await db.database.jobState(bad) == "discarded" }
             #expect(try await db.database.query("SELECT attempt, errors->0->>'error' FROM cs.jobs WHERE id = $1", [bad])[0].decode(String.self, 1)
                     == "recipient does not exist")
@@ -86,7 +86,7 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
     @Test func unknownKindAndMalformedArgsAreDiscardedWithReasons() async throws {
         try await TestDatabase.with { db in
             let registry = JobRegistry()
-            registry.register("add", args: TestArgs.self) { _, _ in }
+            registry.register(TestArgs.self) { _, _ in }
             let w = await RunningWorker(url: db.url, registry: registry)
             let r = try await db.database.query("""
                 INSERT INTO cs.jobs (kind, args) VALUES ('nope', '{}'), ('add', '{"n": "seven"}'), ('add', '{}'), ('add', '{"n": 1}')
@@ -104,7 +104,7 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
             #expect(try reasons[2].decode(String.self, 2) == "args of add do not decode: missing key 'n'")
             #expect(try await db.database.jobState(ids[3]) == "completed")
             // The worker is still alive and working.
-            let more = try await Enqueuer(database: db.database).enqueue("add", args: TestArgs(n: 2))
+            let more = try await Enqueuer(database: db.database).enqueue(TestArgs(n: 2))
             try await eventually("worker still works") { try await db.database.jobState(more) == "completed" }
             try await w.stop()
         }
@@ -113,8 +113,8 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
     @Test func uniqueKeyDeduplicatesLiveJobsOnly() async throws {
         try await TestDatabase.with { db in
             let enq = Enqueuer(database: db.database)
-            let a = try await enq.enqueue("x", args: NoArgs(), options: JobOptions(uniqueKey: "daily-report"))
-            let b = try await enq.enqueue("x", args: NoArgs(), options: JobOptions(uniqueKey: "daily-report"))
+            let a = try await enq.enqueue(XJob(), options: JobOptions(uniqueKey: "daily-report"))
+            let b = try await enq.enqueue(XJob(), options: JobOptions(uniqueKey: "daily-report"))
             #expect(a == b)
             // Plain SQL gets the database's own answer: a unique violation.
             let dup = await #expect(throws: PGError.self) {
@@ -123,7 +123,7 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
             #expect(dup?.sqlState == "23505")
             // Once finished, the key is free again.
             try await db.database.execute("UPDATE cs.jobs SET state = 'completed', finalized_at = now() WHERE id = $1", [a])
-            let c = try await enq.enqueue("x", args: NoArgs(), options: JobOptions(uniqueKey: "daily-report"))
+            let c = try await enq.enqueue(XJob(), options: JobOptions(uniqueKey: "daily-report"))
             #expect(c != a)
         }
     }
@@ -132,8 +132,8 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
         try await TestDatabase.with { db in
             let calls = CallLog()
             let registry = JobRegistry()
-            registry.register("later", args: NoArgs.self) { _, ctx in calls.record(ctx.job.id) }
-            let id = try await Enqueuer(database: db.database).enqueue("later", args: NoArgs(),
+            registry.register(LaterJob.self) { _, ctx in calls.record(ctx.job.id) }
+            let id = try await Enqueuer(database: db.database).enqueue(LaterJob(),
                                                                     options: JobOptions(runAt: Date().addingTimeInterval(1)))
             #expect(try await db.database.jobState(id) == "scheduled")
             let w = await RunningWorker(url: db.url, registry: registry)
@@ -147,11 +147,11 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
     @Test func timeoutCancelsTheHandlerAndCountsAnAttempt() async throws {
         try await TestDatabase.with { db in
             let registry = JobRegistry()
-            registry.register("slow", args: NoArgs.self, timeout: .milliseconds(300)) { _, ctx in
+            registry.register(SlowJob.self, timeout: .milliseconds(300)) { _, ctx in
                 if ctx.job.attempt == 1 { try await Task.sleep(for: .seconds(30)) }
             }
             let w = await RunningWorker(url: db.url, registry: registry)
-            let id = try await Enqueuer(database: db.database).enqueue("slow", args: NoArgs())
+            let id = try await Enqueuer(database: db.database).enqueue(SlowJob())
             try await eventually("completed on second attempt", timeout: .seconds(10)) { try await db.database.jobState(id) == "completed" }
             let row = try await db.database.query("SELECT attempt, errors->0->>'error' FROM cs.jobs WHERE id = $1", [id])[0]
             #expect(try row.decode(Int.self, 0) == 2)
@@ -163,13 +163,13 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
     @Test func cancellingAQueuedAndARunningJob() async throws {
         try await TestDatabase.with { db in
             let registry = JobRegistry()
-            registry.register("long", args: NoArgs.self) { _, _ in try await Task.sleep(for: .seconds(60)) }
+            registry.register(LongJob.self) { _, _ in try await Task.sleep(for: .seconds(60)) }
             let admin = QueueAdmin(database: db.database)
             let enq = Enqueuer(database: db.database)
-            let queued = try await enq.enqueue("long", args: NoArgs(), options: JobOptions(runAt: Date().addingTimeInterval(3600)))
+            let queued = try await enq.enqueue(LongJob(), options: JobOptions(runAt: Date().addingTimeInterval(3600)))
             #expect(try await admin.cancel(id: queued) == .done(.cancelled))
             let w = await RunningWorker(url: db.url, registry: registry)
-            let running = try await enq.enqueue("long", args: NoArgs())
+            let running = try await enq.enqueue(LongJob())
             try await eventually("running") { try await db.database.jobState(running) == "running" }
             let started = ContinuousClock.now
             #expect(try await admin.cancel(id: running) == .done(.running))
@@ -185,12 +185,12 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
     @Test func gracefulShutdownFinishesShortJobsAndReleasesLongOnes() async throws {
         try await TestDatabase.with { db in
             let registry = JobRegistry()
-            registry.register("short", args: NoArgs.self) { _, _ in try await Task.sleep(for: .milliseconds(300)) }
-            registry.register("long", args: NoArgs.self) { _, _ in try await Task.sleep(for: .seconds(60)) }
+            registry.register(ShortJob.self) { _, _ in try await Task.sleep(for: .milliseconds(300)) }
+            registry.register(LongJob.self) { _, _ in try await Task.sleep(for: .seconds(60)) }
             let w = await RunningWorker(url: db.url, registry: registry) { $0.shutdownGrace = .seconds(1) }
             let enq = Enqueuer(database: db.database)
-            let short = try await enq.enqueue("short", args: NoArgs())
-            let long = try await enq.enqueue("long", args: NoArgs())
+            let short = try await enq.enqueue(ShortJob())
+            let long = try await enq.enqueue(LongJob())
             try await eventually("both running") {
                 try await db.database.count("SELECT count(*) FROM cs.jobs WHERE state = 'running'") == 2
             }
@@ -203,4 +203,52 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
             #expect(try await db.database.count("SELECT count(*) FROM cs.workers") == 0)
         }
     }
+
+    @Test func cancellingTheRunTaskStopsAtOnceAndReleasesRunningJobs() async throws {
+        try await TestDatabase.with { db in
+            let registry = JobRegistry()
+            registry.register(LongJob.self) { _, _ in try await Task.sleep(for: .seconds(600)) }
+            // A grace period far longer than any test: only cancellation can end this quickly.
+            let w = await RunningWorker(url: db.url, registry: registry) { $0.shutdownGrace = .seconds(600) }
+            let enq = Enqueuer(database: db.database)
+            let ids = [try await enq.enqueue(LongJob()), try await enq.enqueue(LongJob())]
+            try await eventually("both running") {
+                try await db.database.count("SELECT count(*) FROM cs.jobs WHERE state = 'running'") == 2
+            }
+            let cancelled = ContinuousClock.now
+            w.task.cancel()
+            try await w.task.value
+            let took = ContinuousClock.now - cancelled
+            print("cancelled worker stopped in \(took)")
+            #expect(took < .seconds(5), "stopped in \(took), not after the 600 s grace period")
+            for id in ids {
+                let row = try await db.database.query("SELECT state::text, attempt, worker_id IS NULL FROM cs.jobs WHERE id = $1", [id])[0]
+                #expect(try row.decode(String.self, 0) == "available", "released, not left running for the rescuer")
+                #expect(try row.decode(Int.self, 1) == 0, "a released job gets its attempt back")
+                #expect(try row.decode(Bool.self, 2))
+            }
+            #expect(try await db.database.count("SELECT count(*) FROM cs.workers") == 0, "deregistered")
+        }
+    }
 }
+
+/// The `bad` kind of these tests (no arguments).
+struct BadJob: JobArgs { static let kind = "bad" }
+
+/// The `flaky` kind of these tests (no arguments).
+struct FlakyJob: JobArgs { static let kind = "flaky" }
+
+/// The `later` kind of these tests (no arguments).
+struct LaterJob: JobArgs { static let kind = "later" }
+
+/// The `long` kind of these tests (no arguments).
+struct LongJob: JobArgs { static let kind = "long" }
+
+/// The `short` kind of these tests (no arguments).
+struct ShortJob: JobArgs { static let kind = "short" }
+
+/// The `slow` kind of these tests (no arguments).
+struct SlowJob: JobArgs { static let kind = "slow" }
+
+/// The `x` kind of these tests (no arguments).
+struct XJob: JobArgs { static let kind = "x" }

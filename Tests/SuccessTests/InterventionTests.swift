@@ -158,7 +158,7 @@ import TestSupport
             try await SuccessJobs.installDefaultSchedules(store)
             try await SuccessJobs.installDefaultSchedules(store)
             #expect(try await store.list().map(\.kind).sorted() == ["record_intervention_outcomes", "score_accounts"])
-            try await Enqueuer(database: d).enqueue("score_accounts", args: SuccessJobs.ScoreArgs(accountIds: [21]))
+            try await Enqueuer(database: d).enqueue(SuccessJobs.ScoreArgs(accountIds: [21]))
             var config = WorkerConfiguration()
             config.pollInterval = .milliseconds(100)
             let worker = Worker(url: db.url, registry: registry, configuration: config, logger: TestEnvironment.logger)

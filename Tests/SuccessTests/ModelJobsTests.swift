@@ -30,21 +30,21 @@ import TestSupport
             func state(_ id: Int64) async throws -> String {
                 try await db.database.query("SELECT state::text FROM cs.jobs WHERE id = $1", [id])[0].decode(String.self, 0)
             }
-            let retrain = try await enqueuer.enqueue("retrain_model", argsJSON: #"{"source": "history", "label": "churned", "algorithm": "logistic", "test_fraction": 0.25}"#)
+            let retrain = try await enqueuer.enqueue(kind: "retrain_model", argsJSON: #"{"source": "history", "label": "churned", "algorithm": "logistic", "test_fraction": 0.25}"#)
             try await eventually("retrain completed", timeout: .seconds(60)) { try await state(retrain) == "completed" }
             let model = try await db.database.query("SELECT id, status, test_rows, params->>'test_fraction' FROM cs.models")[0]
             #expect(try model.decode(String.self, 1) == "champion")
             #expect(abs(try model.decode(Int.self, 2) - 375) <= 2)
             #expect(try model.decode(String.self, 3) == "0.25")
 
-            let predict = try await enqueuer.enqueue("predict_churn", argsJSON: #"{"account_ids": [1, 2, 3], "source": "live"}"#)
+            let predict = try await enqueuer.enqueue(kind: "predict_churn", argsJSON: #"{"account_ids": [1, 2, 3], "source": "live"}"#)
             try await eventually("predict completed", timeout: .seconds(30)) { try await state(predict) == "completed" }
             #expect(try await db.database.query("SELECT count(*)::int FROM cs.churn_predictions")[0].decode(Int.self, 0) == 3)
             // The default view does not exist in this database: discarded at once, not retried 20 times.
-            let missing = try await enqueuer.enqueue("predict_churn", argsJSON: "{}")
+            let missing = try await enqueuer.enqueue(kind: "predict_churn", argsJSON: "{}")
             try await eventually("predict without a view discarded", timeout: .seconds(30)) { try await state(missing) == "discarded" }
 
-            let bad = try await enqueuer.enqueue("retrain_model", argsJSON: #"{"source": "nope; DROP TABLE cs.models", "label": "churned"}"#)
+            let bad = try await enqueuer.enqueue(kind: "retrain_model", argsJSON: #"{"source": "nope; DROP TABLE cs.models", "label": "churned"}"#)
             try await eventually("bad retrain discarded", timeout: .seconds(30)) { try await state(bad) == "discarded" }
             let attempts = try await db.database.query("SELECT attempt, errors->0->>'error' FROM cs.jobs WHERE id = $1", [bad])[0]
             #expect(try attempts.decode(Int.self, 0) == 1)

@@ -63,7 +63,7 @@ public struct ChurnDriftCheck: Sendable {
         var jobID: Int64?
         if !reasons.isEmpty {
             let request = ChurnTrainingRequest(source: champion.record.source, label: champion.record.label, algorithm: champion.record.algorithm)
-            jobID = try await Enqueuer(database: database).enqueue("retrain_model", args: request,
+            jobID = try await Enqueuer(database: database).enqueue(request,
                                                                    options: JobOptions(maxAttempts: 3, uniqueKey: Self.retrainUniqueKey))
         }
         let result = ChurnDriftResult(modelID: id, liveRows: live.table.rowCount, psi: psi, maxPSI: worst?.value, maxPSIFeature: worst?.key,

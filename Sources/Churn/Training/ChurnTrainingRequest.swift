@@ -1,9 +1,12 @@
 // ChurnTrainingRequest: what to train on and how — the `retrain_model` job's arguments and `model train`'s options.
 import Learning
+import Queue
 
 /// A training run's settings. Decodes from job arguments with every key optional
 /// (`{"source": "cs.account_features", "algorithm": "logistic"}`; snake_case keys).
-public struct ChurnTrainingRequest: Sendable, Codable, Equatable {
+public struct ChurnTrainingRequest: JobArgs, Equatable {
+    /// Also the arguments of `retrain_model` jobs.
+    public static let kind = "retrain_model"
     /// View or table to train from (`schema.name`; validated against the catalog).
     public var source: String = "cs.account_features"
     /// Label column: boolean, 0/1 number or yes/no text; NULL rows are skipped.

@@ -5,15 +5,15 @@ import Queue
 import Transport
 
 /// The arguments of a `deliver` job, as `cs.enqueue_delivery` writes them.
-public struct DeliverArgs: Codable, Sendable {
+public struct DeliverArgs: JobArgs {
+    /// The job kind that sends one outbox row.
+    public static let kind = "deliver"
     public var deliveryId: Int64
     public init(deliveryId: Int64) { self.deliveryId = deliveryId }
 }
 
 /// Registration of Delivery's job kinds.
 public enum DeliveryJobs {
-    /// The job kind that sends one outbox row.
-    public static let kind = "deliver"
     /// The queue `cs.enqueue_delivery` puts those jobs on: a worker must claim from it.
     public static let queue = "delivery"
 
@@ -27,7 +27,7 @@ public enum DeliveryJobs {
     public static func register(in registry: JobRegistry, client: CurlClient,
                                 settings: DeliverySettings = DeliverySettings(), logger: Logger) -> Deliverer {
         let deliverer = Deliverer(client: client, settings: settings, logger: logger)
-        registry.register(kind, args: DeliverArgs.self, timeout: settings.jobTimeout) { args, ctx in
+        registry.register(DeliverArgs.self, timeout: settings.jobTimeout) { args, ctx in
             let result: DeliveryResult
             do {
                 result = try await deliverer.deliver(id: args.deliveryId, attempt: ctx.job.attempt,

@@ -13,46 +13,34 @@ struct CronEnqueuer: MaintenanceService {
     let interval: Duration
     let logger: Logger
 
-    func run(_ db: Database) async throws {
-        let due = try await db.query("""
-            SELECT name, cron, timezone, kind, args::text, queue, priority, max_attempts, next_slot, now()
-            FROM cs.schedules WHERE enabled AND (next_slot IS NULL OR next_slot <= now())
-            """)
-        for row in due {
-            let name = try row.decode(String.self, 0)
-            let now = try row.decode(Date.self, 9)
+    func runOnce(_ db: Database) async throws {
+        for due in try await db.rows(QueueStatements.DueSchedules()) {
+            let name = due.name
             let cron: CronExpression
-            do { cron = try CronExpression(try row.decode(String.self, 1)) } catch {
+            do { cron = try CronExpression(due.cron) } catch {
                 logger.error("schedule has an invalid cron expression; skipped", metadata: ["schedule": "\(name)", "error": "\(error)"])
                 continue
             }
-            guard let tz = TimeZone(identifier: try row.decode(String.self, 2)) else {
+            guard let tz = TimeZone(identifier: due.timeZone) else {
                 logger.error("schedule has an unknown time zone; skipped", metadata: ["schedule": "\(name)"])
                 continue
             }
-            guard let slot = try row.decodeIfPresent(Date.self, 8) else {
-                try await db.execute("UPDATE cs.schedules SET next_slot = $2 WHERE name = $1 AND next_slot IS NULL",
-                                     [name, cron.next(after: now, in: tz)])
+            guard let slot = due.nextSlot else {
+                try await db.execute(QueueStatements.SetFirstSlot(name: name, slot: cron.next(after: due.now, in: tz)))
                 continue
             }
             var latest = slot
             for _ in 0..<100_000 {
-                guard let n = cron.next(after: latest, in: tz), n <= now else { break }
+                guard let n = cron.next(after: latest, in: tz), n <= due.now else { break }
                 latest = n
             }
             let following = cron.next(after: latest, in: tz)
-            let kind = try row.decode(String.self, 3)
-            let args = try row.decode(String.self, 4)
-            let options = JobOptions(queue: try row.decode(String.self, 5), priority: try row.decode(Int.self, 6),
-                                     maxAttempts: try row.decode(Int.self, 7),
+            let options = JobOptions(queue: due.queue, priority: due.priority, maxAttempts: due.maxAttempts,
                                      uniqueKey: "cron:\(name):\(PGTime.format(latest))")
             let enqueued: Int64? = try await db.transaction { conn in
-                let moved = try await conn.execute("""
-                    UPDATE cs.schedules SET last_slot = $3, next_slot = $4, updated_at = now()
-                    WHERE name = $1 AND next_slot = $2
-                    """, [name, slot, latest, following])
+                let moved = try await conn.execute(QueueStatements.AdvanceSchedule(name: name, expected: slot, last: latest, next: following))
                 guard moved == 1 else { return nil }
-                return try await Enqueuer.enqueue(on: conn, kind, argsJSON: args, options: options)
+                return try await Enqueuer.enqueue(on: conn, kind: due.kind, argsJSON: due.argsJSON, options: options)
             }
             if let id = enqueued {
                 logger.info("cron slot enqueued", metadata: ["schedule": "\(name)", "slot": "\(PGTime.format(latest))", "job_id": "\(id)"])

@@ -44,40 +44,22 @@ public struct ScheduleStore: Sendable {
             throw ScheduleError(description: "args must be a JSON object")
         }
         let next = cron.next(after: Date(), in: tz)
-        try await database.execute("""
-            INSERT INTO cs.schedules (name, cron, timezone, kind, args, queue, priority, max_attempts, enabled, next_slot)
-            VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::smallint, $8::smallint, $9, $10)
-            ON CONFLICT (name) DO UPDATE SET cron = EXCLUDED.cron, timezone = EXCLUDED.timezone, kind = EXCLUDED.kind,
-                args = EXCLUDED.args, queue = EXCLUDED.queue, priority = EXCLUDED.priority,
-                max_attempts = EXCLUDED.max_attempts, enabled = EXCLUDED.enabled, next_slot = EXCLUDED.next_slot,
-                updated_at = now()
-            """, [s.name, s.cron, s.timeZone, s.kind, JSONText(s.argsJSON), s.queue, s.priority, s.maxAttempts, s.enabled, next])
+        try await database.execute(QueueStatements.UpsertSchedule(schedule: s, nextSlot: next))
     }
 
     /// Adds a schedule only if none has that name (default schedules at start-up).
     public func addIfMissing(_ s: Schedule) async throws {
-        let exists = try await database.query("SELECT 1 FROM cs.schedules WHERE name = $1", [s.name]).count > 0
+        let exists = try await database.first(QueueStatements.ScheduleExists(name: s.name)) != nil
         if !exists { try await upsert(s) }
     }
 
     public func list() async throws -> [Schedule] {
-        let r = try await database.query("""
-            SELECT name, cron, timezone, kind, args::text, queue, priority, max_attempts, enabled, last_slot, next_slot
-            FROM cs.schedules ORDER BY name
-            """)
-        return try r.map { row in
-            Schedule(name: try row.decode(String.self, 0), cron: try row.decode(String.self, 1),
-                     timeZone: try row.decode(String.self, 2), kind: try row.decode(String.self, 3),
-                     argsJSON: try row.decode(String.self, 4), queue: try row.decode(String.self, 5),
-                     priority: try row.decode(Int.self, 6), maxAttempts: try row.decode(Int.self, 7),
-                     enabled: try row.decode(Bool.self, 8), lastSlot: try row.decodeIfPresent(Date.self, 9),
-                     nextSlot: try row.decodeIfPresent(Date.self, 10))
-        }
+        try await database.rows(QueueStatements.ListSchedules())
     }
 
     /// Removes a schedule; returns false when there was none by that name.
     @discardableResult
     public func remove(name: String) async throws -> Bool {
-        try await database.execute("DELETE FROM cs.schedules WHERE name = $1", [name]) > 0
+        try await database.execute(QueueStatements.RemoveSchedule(name: name)) > 0
     }
 }

@@ -58,6 +58,10 @@ final class Completer: @unchecked Sendable {
         wake.signal()
     }
 
+    /// Writes until `finish()` has been called and everything buffered is written. Runs
+    /// in a task of its own that nobody cancels, so a worker being cancelled still writes
+    /// its last outcomes; if it is cancelled anyway and a write fails, it stops and the
+    /// leader's rescuer hands the jobs out again.
     func run() async {
         var failures = 0
         while true {
@@ -80,7 +84,11 @@ final class Completer: @unchecked Sendable {
                         "error": "\(error)", "outcomes": "\(batch.count)", "try": "\(failures)"])
                     if let c = connection { await c.close() }
                     connection = nil
-                    try? await Task.sleep(for: Backoff(base: .milliseconds(50), cap: .seconds(5)).delay(attempt: failures))
+                    do { try await Task.sleep(for: Backoff(base: .milliseconds(50), cap: .seconds(5)).delay(attempt: failures)) } catch {
+                        logger.warning("completer cancelled with outcomes unwritten; the rescuer will release them",
+                                       metadata: ["outcomes": "\(batch.count)"])
+                        break
+                    }
                 }
             }
         }
@@ -91,43 +99,41 @@ final class Completer: @unchecked Sendable {
         let conn: Connection
         if let c = connection { conn = c } else {
             conn = try await Connection.connect(url: url, applicationName: "cs-worker-completer", logger: logger)
-            try await QueueSQL.prepareHotPathSession(conn)
+            try await QueueStatements.prepareHotPathSession(conn)
             connection = conn
         }
-        var doneIDs: [Int64] = [], doneAttempts: [Int] = []
-        var ids: [Int64] = [], attempts: [Int] = [], states: [String] = [], delays: [Double] = [], errors: [String?] = []
+        var done = QueueStatements.CompleteMany(ids: [], attempts: [])
+        var finished = QueueStatements.FinishMany()
         for o in batch {
             switch o.result {
             case .completed:
-                doneIDs.append(o.id); doneAttempts.append(o.attempt)
+                done.ids.append(o.id); done.attempts.append(o.attempt)
             case .retry(let after, let error):
-                ids.append(o.id); attempts.append(o.attempt); states.append("retryable"); delays.append(after); errors.append(error)
+                finished.append(id: o.id, attempt: o.attempt, state: .retryable, delaySeconds: after, error: error)
             case .discard(let error):
-                ids.append(o.id); attempts.append(o.attempt); states.append("discarded"); delays.append(0); errors.append(error)
+                finished.append(id: o.id, attempt: o.attempt, state: .discarded, delaySeconds: 0, error: error)
             case .cancelled(let error):
-                ids.append(o.id); attempts.append(o.attempt); states.append("cancelled"); delays.append(0); errors.append(error)
+                finished.append(id: o.id, attempt: o.attempt, state: .cancelled, delaySeconds: 0, error: error)
             case .release(let error):
-                ids.append(o.id); attempts.append(o.attempt); states.append("available"); delays.append(0); errors.append(error)
+                finished.append(id: o.id, attempt: o.attempt, state: .available, delaySeconds: 0, error: error)
             }
         }
-        if !doneIDs.isEmpty {
-            try await conn.execute(QueueSQL.completeMany, [doneIDs, doneAttempts])
+        if !done.ids.isEmpty {
+            try await conn.execute(done)
         }
-        if !ids.isEmpty {
-            let r = try await conn.query(QueueSQL.finishMany, [ids, attempts, states, delays, errors])
-            var released: [String] = []
-            for row in r where (try? row.decode(String.self, 1)) == "available" {
-                if let q = try? row.decode(String.self, 0) { released.append(q) }
-            }
-            if !released.isEmpty { try await conn.execute(QueueSQL.notifyQueues, [released]) }
+        if !finished.isEmpty {
+            let released = try await conn.rows(finished).filter { $0.state == JobState.available.rawValue }.map(\.queue)
+            if !released.isEmpty { try await conn.execute(QueueStatements.NotifyQueues(queues: released)) }
         }
+        let doneCount = done.ids.count
+        let states = finished.states
         lock.withLock {
-            stats.completed += doneIDs.count
+            stats.completed += doneCount
             for s in states {
                 switch s {
-                case "retryable": stats.retried += 1
-                case "discarded": stats.discarded += 1
-                case "cancelled": stats.cancelled += 1
+                case .retryable: stats.retried += 1
+                case .discarded: stats.discarded += 1
+                case .cancelled: stats.cancelled += 1
                 default: stats.released += 1
                 }
             }

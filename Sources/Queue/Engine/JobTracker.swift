@@ -85,12 +85,25 @@ final class JobTracker: @unchecked Sendable {
         tasks.forEach { $0.cancel() }
     }
 
-    /// Waits until nothing runs or `deadline` passes; returns true when idle.
+    /// Waits until nothing runs, `deadline` passes or the caller is cancelled; returns
+    /// true when idle. Wakes on the last job's end, not by polling.
     func waitUntilIdle(deadline: ContinuousClock.Instant) async -> Bool {
-        while true {
-            if count == 0 { return true }
-            if ContinuousClock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(20))
+        if count == 0 { return true }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                while self.count > 0 {
+                    await self.idle.wait()
+                    if Task.isCancelled { return self.count == 0 }
+                }
+                return true
+            }
+            group.addTask {
+                do { try await Task.sleep(until: deadline, clock: .continuous) } catch {}
+                return self.count == 0
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
     }
 }

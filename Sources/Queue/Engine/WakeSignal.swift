@@ -22,18 +22,23 @@ final class WakeSignal: @unchecked Sendable {
         }
     }
 
-    /// Returns at once if signalled since the last wait, else at the next signal.
+    /// Returns at once if signalled since the last wait, else at the next signal, or when
+    /// the waiting task is cancelled (callers check `Task.isCancelled` to tell which).
     func wait() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            lock.lock()
-            if pending {
-                pending = false
-                lock.unlock()
-                c.resume()
-            } else {
-                waiter = c
-                lock.unlock()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                lock.lock()
+                if pending || Task.isCancelled {
+                    pending = false
+                    lock.unlock()
+                    c.resume()
+                } else {
+                    waiter = c
+                    lock.unlock()
+                }
             }
+        } onCancel: {
+            signal()
         }
     }
 }

@@ -3,8 +3,10 @@ import Basics
 import Foundation
 import Logging
 import PG
+import ServiceLifecycle
 
-/// Runs jobs from PostgreSQL until `shutdown()`.
+/// Runs jobs from PostgreSQL until shut down or cancelled — a swift-service-lifecycle
+/// `Service`, so a `ServiceGroup` turns SIGTERM into a graceful shutdown.
 ///
 /// Inside, River's split: the producer (this file) claims batches with
 /// `FOR UPDATE SKIP LOCKED` and starts one task per job; `JobExecutor` runs a job and
@@ -12,11 +14,14 @@ import PG
 /// maintenance services run on the leader only. The producer and completer each own a
 /// connection, so claiming and completing overlap.
 ///
-/// Shutdown: stop claiming, give running jobs `shutdownGrace` to finish, cancel and
-/// release the rest, write every outcome, deregister, resign leadership.
+/// Graceful shutdown (`shutdown()`, or the service group's): stop claiming, give running
+/// jobs `shutdownGrace` to finish, cancel and release the rest, write every outcome,
+/// deregister, resign leadership. Cancelling the task that runs `run()` does the same
+/// with no grace: running jobs are cancelled and released at once.
 ///
-/// `@unchecked Sendable`: the flags are under `lock`; the rest is immutable or Sendable.
-public final class Worker: @unchecked Sendable {
+/// `@unchecked Sendable`: the mutable state is in `state` (a lock box); the rest is
+/// immutable or Sendable.
+public final class Worker: Service, @unchecked Sendable {
     public let configuration: WorkerConfiguration
     /// The pool handlers borrow from.
     public let database: Database
@@ -31,12 +36,17 @@ public final class Worker: @unchecked Sendable {
     private let producerWake = WakeSignal()
     private let elector: Elector
     private let executor: JobExecutor
-    private let lock = NSLock()
-    private var claimingStopped = false
-    private var stopped = false
-    private var claimedCount = 0
     private let started = WakeSignal()
-    private var isStarted = false
+
+    private struct State {
+        var stopping = false
+        var releaseNow = false
+        var isStarted = false
+        var claimed = 0
+        var producer: Task<Void, Never>?
+        var grace: Task<Bool, Never>?
+    }
+    private let state = Locked(State())
 
     public init(url: String, registry: JobRegistry, configuration: WorkerConfiguration = WorkerConfiguration(), logger: Logger) {
         var logger = logger
@@ -55,72 +65,104 @@ public final class Worker: @unchecked Sendable {
     }
 
     /// Begins a graceful shutdown; `run()` returns when it is complete.
-    public func shutdown() {
-        lock.withLock { claimingStopped = true }
-        producerWake.signal()
-    }
+    public func shutdown() { stop(releasingNow: false) }
 
     /// True while this process holds the leader lease.
     public var isLeader: Bool { elector.isLeader }
 
     /// Jobs claimed so far, and what the completer has written.
     public var stats: WorkerStats {
-        WorkerStats(claimed: lock.withLock { claimedCount }, running: tracker.count, outcomes: completer.snapshot)
+        WorkerStats(claimed: state.withLock { $0.claimed }, running: tracker.count, outcomes: completer.snapshot)
     }
 
     /// Returns once the worker has registered and is about to claim (tests and benchmarks).
     public func waitUntilStarted() async {
-        if lock.withLock({ isStarted }) { return }
+        if state.withLock({ $0.isStarted }) { return }
         await started.wait()
     }
 
-    private var isClaimingStopped: Bool { lock.withLock { claimingStopped } }
-    private var isStopped: Bool { lock.withLock { stopped } }
-
-    /// Runs until `shutdown()`. Rides out database outages: every loop reconnects with backoff.
+    /// Runs until a graceful shutdown or cancellation, and returns once every outcome is
+    /// written. Rides out database outages: every loop reconnects with backoff.
     public func run() async throws {
-        let listener = Listener(url: url, channels: ["cs_jobs", "cs_job_cancel"], logger: logger)
-        await register()
-        lock.withLock { isStarted = true }
-        started.signal()
-        logger.notice("worker started", metadata: [
-            "queues": "\(configuration.queues.joined(separator: ","))", "concurrency": "\(configuration.concurrency)",
-            "kinds": "\(registry.kinds.joined(separator: ","))"])
+        try await withGracefulShutdownHandler {
+            // The engine runs in a task of its own, so cancelling `run()` turns into a quick,
+            // orderly stop (release, write outcomes, deregister) instead of abandoning it.
+            let engine = Task { await self.runEngine() }
+            await withTaskCancellationHandler {
+                await engine.value
+            } onCancel: {
+                self.stop(releasingNow: true)
+            }
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+    }
 
+    private func stop(releasingNow: Bool) {
+        let (producer, grace): (Task<Void, Never>?, Task<Bool, Never>?) = state.withLock {
+            $0.stopping = true
+            if releasingNow { $0.releaseNow = true }
+            return ($0.producer, releasingNow ? $0.grace : nil)
+        }
+        producer?.cancel()
+        grace?.cancel()
+        producerWake.signal()
+    }
+
+    private func runEngine() async {
         let cfg = configuration
-        let maintenance = MaintenanceLoop(services: [
+        let listener = Listener(url: url, channels: ["cs_jobs", "cs_job_cancel"], logger: logger)
+        let completing = Task { await self.completer.run() }
+        let producer = Task {
+            guard await self.register() else { return }
+            self.state.withLock { $0.isStarted = true }
+            self.started.signal()
+            self.logger.notice("worker started", metadata: [
+                "queues": "\(cfg.queues.joined(separator: ","))", "concurrency": "\(cfg.concurrency)",
+                "kinds": "\(self.registry.kinds.joined(separator: ","))"])
+            await self.produce()
+        }
+        if state.withLock({ s in s.producer = producer; return s.stopping }) { producer.cancel() }
+
+        let services: [any MaintenanceService] = [
             JobPromoter(interval: cfg.promoteInterval, logger: logger),
             JobRescuer(interval: cfg.rescueInterval, rescueAfter: cfg.rescueAfter, logger: logger),
             CronEnqueuer(interval: cfg.cronInterval, logger: logger),
             JobPruner(interval: cfg.pruneInterval, keepCompleted: cfg.keepCompleted, keepDiscarded: cfg.keepDiscarded, logger: logger),
-        ], database: control, logger: logger)
-
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.completer.run() }
-            group.addTask { await self.listen(listener) }
-            group.addTask { await self.tick() }
-            group.addTask { await self.heartbeat() }
-            group.addTask { await self.watchTimeouts() }
-            if cfg.maintenance {
-                group.addTask { await self.elector.run(isStopping: { self.isStopped }) }
-                group.addTask { await maintenance.run(isLeader: { self.elector.isLeader }, isStopping: { self.isStopped }) }
+        ]
+        let sideLoops = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.listen(listener) }
+                group.addTask { await self.tick() }
+                group.addTask { await self.heartbeat() }
+                group.addTask { await self.watchTimeouts() }
+                if cfg.maintenance {
+                    group.addTask { await self.elector.run() }
+                    for service in services {
+                        group.addTask { await service.run(database: self.control, elector: self.elector, logger: self.logger) }
+                    }
+                }
             }
-            await self.produce()
-
-            // Graceful shutdown.
-            logger.notice("stopping: no more claims; waiting for running jobs", metadata: ["running": "\(tracker.count)"])
-            if !(await tracker.waitUntilIdle(deadline: .now + cfg.shutdownGrace)) {
-                logger.warning("grace period over; releasing unfinished jobs", metadata: ["running": "\(tracker.count)"])
-                tracker.stopAll(reason: .shutdown)
-                _ = await tracker.waitUntilIdle(deadline: .now + .seconds(5))
-            }
-            completer.finish()
-            lock.withLock { stopped = true }
-            listener.stop()
-            producerWake.signal()
         }
+
+        await producer.value
+
+        // Shutdown: let running jobs finish within the grace period (none when cancelled).
+        logger.notice("stopping: no more claims; waiting for running jobs", metadata: ["running": "\(tracker.count)"])
+        let grace = Task { await self.tracker.waitUntilIdle(deadline: .now + cfg.shutdownGrace) }
+        if state.withLock({ s in s.grace = grace; return s.releaseNow }) { grace.cancel() }
+        if !(await grace.value) {
+            logger.warning("releasing unfinished jobs", metadata: ["running": "\(tracker.count)"])
+            tracker.stopAll(reason: .shutdown)
+            _ = await tracker.waitUntilIdle(deadline: .now + .seconds(5))
+        }
+        completer.finish()
+        await completing.value
+        listener.stop()
+        sideLoops.cancel()
+        await sideLoops.value
         await elector.resign()
-        _ = try? await control.execute(QueueSQL.deregisterWorker, [configuration.workerID])
+        _ = try? await control.execute(QueueStatements.DeregisterWorker(workerID: cfg.workerID))
         await database.close()
         await control.close()
         logger.notice("worker stopped", metadata: ["claimed": "\(stats.claimed)"])
@@ -128,6 +170,8 @@ public final class Worker: @unchecked Sendable {
 
     // MARK: - Producer
 
+    /// Claims while there are free slots, then waits to be woken (a slot freed, a NOTIFY,
+    /// the poll timer). Ends when its task is cancelled (shutdown).
     private func produce() async {
         var conn: Connection?
         var failures = 0
@@ -135,7 +179,8 @@ public final class Worker: @unchecked Sendable {
         let cfg = configuration
         let threshold = max(1, min(cfg.claimBatch, cfg.concurrency) / 4)
         let maxBacklog = max(cfg.claimBatch * 8, 2000)
-        while !isClaimingStopped {
+        defer { if let c = conn { Task { await c.close() } } }
+        while !Task.isCancelled {
             let running = tracker.count
             let free = cfg.concurrency - running
             if free > 0 && (free >= threshold || running == 0) && completer.backlog < maxBacklog {
@@ -143,14 +188,14 @@ public final class Worker: @unchecked Sendable {
                 do {
                     if conn == nil {
                         let c = try await Connection.connect(url: url, applicationName: "cs-worker-producer", logger: logger)
-                        try await QueueSQL.prepareHotPathSession(c)
+                        try await QueueStatements.prepareHotPathSession(c)
                         conn = c
                     }
                     guard let c = conn else { continue }
                     // Visit the queues in turn, starting one further each time, so a busy
                     // queue listed first cannot starve the others.
                     var claimed = 0
-                    for k in 0..<cfg.queues.count where claimed < want {
+                    for k in 0..<cfg.queues.count where claimed < want && !Task.isCancelled {
                         let queue = cfg.queues[(nextQueue + k) % cfg.queues.count]
                         let jobs = try await claim(c, queue: queue, limit: want - claimed)
                         claimed += jobs.count
@@ -164,26 +209,17 @@ public final class Worker: @unchecked Sendable {
                     logger.warning("claim failed; retrying", metadata: ["error": "\(error)", "try": "\(failures)"])
                     if let c = conn { await c.close() }
                     conn = nil
-                    try? await Task.sleep(for: Backoff(base: .milliseconds(100), cap: .seconds(5)).delay(attempt: failures))
+                    do { try await Task.sleep(for: Backoff(base: .milliseconds(100), cap: .seconds(5)).delay(attempt: failures)) } catch { return }
                     continue
                 }
             }
             await producerWake.wait()
         }
-        if let c = conn { await c.close() }
     }
 
     private func claim(_ conn: Connection, queue: String, limit: Int) async throws -> [Job] {
-        let r = try await conn.query(QueueSQL.claim, [queue, limit, configuration.workerID])
-        var jobs: [Job] = []
-        jobs.reserveCapacity(r.count)
-        for row in r {
-            jobs.append(Job(id: try row.decode(Int64.self, 0), queue: try row.decode(String.self, 1),
-                            kind: try row.decode(String.self, 2), args: row.bytes(3) ?? Array("{}".utf8),
-                            attempt: try row.decode(Int.self, 4), maxAttempts: try row.decode(Int.self, 5),
-                            priority: try row.decode(Int.self, 6), createdAt: try row.decode(Date.self, 7)))
-        }
-        lock.withLock { claimedCount += jobs.count }
+        let jobs = try await conn.rows(QueueStatements.Claim(queue: queue, limit: limit, workerID: configuration.workerID))
+        state.withLock { $0.claimed += jobs.count }
         return jobs
     }
 
@@ -219,39 +255,37 @@ public final class Worker: @unchecked Sendable {
     }
 
     private func tick() async {
-        while !isStopped {
-            await pause(configuration.pollInterval) { self.isStopped }
+        while true {
+            do { try await Task.sleep(for: configuration.pollInterval) } catch { return }
             producerWake.signal()
         }
     }
 
-
-
-    private func register() async {
+    /// Registers with a first heartbeat, retrying with backoff; false when stopped first.
+    private func register() async -> Bool {
         var attempt = 0
-        while !isClaimingStopped {
+        while !Task.isCancelled {
             do {
                 _ = try await heartbeatOnce()
-                return
+                return true
             } catch {
                 attempt += 1
                 logger.warning("cannot register worker; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: Backoff(base: .milliseconds(200), cap: .seconds(5)).delay(attempt: attempt))
+                do { try await Task.sleep(for: Backoff(base: .milliseconds(200), cap: .seconds(5)).delay(attempt: attempt)) } catch { return false }
             }
         }
+        return false
     }
 
     private func heartbeatOnce() async throws -> [Int64] {
         let cfg = configuration
-        let host = ProcessInfo.processInfo.hostName
-        let r = try await control.query(QueueSQL.heartbeat, [cfg.workerID, host, Int(getpid()), cfg.queues, cfg.concurrency])
-        return try r.map { try $0.decode(Int64.self, 0) }
+        return try await control.rows(QueueStatements.Heartbeat(workerID: cfg.workerID, host: ProcessInfo.processInfo.hostName,
+                                                                pid: Int(getpid()), queues: cfg.queues, concurrency: cfg.concurrency))
     }
 
     private func heartbeat() async {
-        while !isStopped {
-            await pause(configuration.heartbeatInterval) { self.isStopped }
-            if isStopped { return }
+        while true {
+            do { try await Task.sleep(for: configuration.heartbeatInterval) } catch { return }
             do {
                 for id in try await heartbeatOnce() where tracker.stop(id, reason: .cancelRequested) {
                     logger.notice("cancelling running job on request", metadata: ["job_id": "\(id)"])
@@ -262,9 +296,10 @@ public final class Worker: @unchecked Sendable {
         }
     }
 
+    /// Cancels jobs past their timeout, checked ten times a second.
     private func watchTimeouts() async {
-        while !isStopped {
-            try? await Task.sleep(for: .milliseconds(100))
+        while true {
+            do { try await Task.sleep(for: .milliseconds(100)) } catch { return }
             tracker.expire()
         }
     }

@@ -3,7 +3,8 @@ import Foundation
 import PG
 
 /// Arguments of `probe`: optionally take some time, optionally fail, and record the run.
-public struct ProbeArgs: Codable, Sendable {
+public struct ProbeArgs: JobArgs {
+    public static let kind = "probe"
     /// Milliseconds to spend (cancellable).
     public var sleepMs: Int?
     /// Throw this message instead of succeeding.
@@ -17,14 +18,19 @@ public struct ProbeArgs: Codable, Sendable {
     }
 }
 
+/// `noop`: does nothing (the benchmark's job).
+public struct Noop: JobArgs {
+    public static let kind = "noop"
+    public init() {}
+}
+
 public enum DiagnosticJobs {
     /// Registers `noop` (does nothing: the benchmark's job) and `probe`.
     public static func register(in registry: JobRegistry, workerID: String) {
-        registry.register("noop", args: NoArgs.self, timeout: .seconds(10)) { _, _ in }
-        registry.register("probe", args: ProbeArgs.self, timeout: .seconds(600)) { args, ctx in
+        registry.register(Noop.self, timeout: .seconds(10)) { _, _ in }
+        registry.register(ProbeArgs.self, timeout: .seconds(600)) { args, ctx in
             if args.record ?? true {
-                try await ctx.database.execute("INSERT INTO cs.probe_runs (job_id, attempt, worker_id) VALUES ($1, $2, $3)",
-                                               [ctx.job.id, ctx.job.attempt, workerID])
+                try await ctx.database.execute(QueueStatements.RecordProbeRun(jobID: ctx.job.id, attempt: ctx.job.attempt, workerID: workerID))
             }
             if let ms = args.sleepMs, ms > 0 { try await Task.sleep(for: .milliseconds(ms)) }
             if let message = args.fail {

@@ -1,4 +1,5 @@
 // Enqueuer: putting jobs on the queue from Swift (the CLI and handlers use it too).
+import Basics
 import Foundation
 import PG
 
@@ -27,44 +28,38 @@ public struct Enqueuer: Sendable {
 
     public init(database: Database) { self.database = database }
 
-    /// Enqueues one job; returns its id (or the id of the live job holding `uniqueKey`).
+    /// Enqueues one job of `Args.kind`; returns its id (or the id of the live job holding
+    /// `options.uniqueKey`).
     @discardableResult
-    public func enqueue<Args: Encodable>(_ kind: String, args: Args, options: JobOptions = JobOptions()) async throws -> Int64 {
-        try await enqueue(kind, argsJSON: Enqueuer.encode(args), options: options)
+    public func enqueue<Args: JobArgs>(_ args: Args, options: JobOptions = JobOptions()) async throws -> Int64 {
+        try await database.withConnection { try await Enqueuer.enqueue(on: $0, args, options: options) }
     }
 
-    /// Enqueues one job whose arguments are already JSON text (an object).
+    /// Enqueues one job by kind name with arguments already JSON text (an object): for the
+    /// CLI and cron, which, like plain SQL, know kinds only by name.
     @discardableResult
-    public func enqueue(_ kind: String, argsJSON: String, options: JobOptions = JobOptions()) async throws -> Int64 {
-        try await database.withConnection { try await Enqueuer.enqueue(on: $0, kind, argsJSON: argsJSON, options: options) }
+    public func enqueue(kind: String, argsJSON: String, options: JobOptions = JobOptions()) async throws -> Int64 {
+        try await database.withConnection { try await Enqueuer.enqueue(on: $0, kind: kind, argsJSON: argsJSON, options: options) }
     }
 
     /// Enqueues on `connection`, inside whatever transaction it is in: the job exists
     /// only if that transaction commits (the outbox pattern).
     @discardableResult
-    public static func enqueue(on connection: Connection, _ kind: String, argsJSON: String,
+    public static func enqueue<Args: JobArgs>(on connection: Connection, _ args: Args,
+                                              options: JobOptions = JobOptions()) async throws -> Int64 {
+        try await enqueue(on: connection, kind: Args.kind, argsJSON: JSONCoding.string(args), options: options)
+    }
+
+    /// `enqueue(kind:argsJSON:options:)` on `connection`, inside its transaction.
+    @discardableResult
+    public static func enqueue(on connection: Connection, kind: String, argsJSON: String,
                                options: JobOptions = JobOptions()) async throws -> Int64 {
-        let r = try await connection.query(QueueSQL.enqueue, [
-            kind, JSONText(argsJSON), options.queue, options.priority, options.runAt ?? Date(),
-            options.maxAttempts, options.uniqueKey,
-        ])
-        guard let row = r.first else { throw PGError(.usage, "enqueue returned no id", query: QueueSQL.enqueue) }
-        return try row.decode(Int64.self, 0)
+        try await connection.one(QueueStatements.Enqueue(kind: kind, args: JSONText(argsJSON), options: options))
     }
 
     /// Enqueues many jobs of one kind in one statement; returns how many were inserted.
     @discardableResult
-    public func enqueueMany(_ kind: String, argsJSON: [String], queue: String = "default", priority: Int = 100) async throws -> Int {
-        try await database.withConnection { conn in
-            try await conn.execute(QueueSQL.enqueueMany, [kind, argsJSON, queue, priority])
-        }
-    }
-
-    static func encode<Args: Encodable>(_ args: Args) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(args), as: UTF8.self)
+    public func enqueueMany(kind: String, argsJSON: [String], queue: String = "default", priority: Int = 100) async throws -> Int {
+        try await database.execute(QueueStatements.EnqueueMany(kind: kind, args: argsJSON, queue: queue, priority: priority))
     }
 }

@@ -1,7 +1,17 @@
 // JobRegistry: which handler runs which job kind, with typed, decoded arguments.
+import Basics
 import Foundation
 import Logging
 import PG
+
+/// The arguments of one job kind. The type carries its kind's name, so registering and
+/// enqueueing cannot pair a kind with the wrong arguments (swift-jobs' `JobParameters`,
+/// River's `JobArgs.Kind()`). Plain SQL enqueues by the same name: `INSERT INTO cs.jobs
+/// (kind, args) VALUES ('score_accounts', '{}')`. JSON keys are snake_case.
+public protocol JobArgs: Codable, Sendable {
+    /// The `cs.jobs.kind` of jobs with these arguments.
+    static var kind: String { get }
+}
 
 /// What a handler gets besides its arguments.
 public struct JobContext: Sendable {
@@ -30,21 +40,19 @@ public final class JobRegistry: @unchecked Sendable {
 
     public init() {}
 
-    /// Registers `handler` for `kind`. `Args` is decoded from the job's JSON arguments
-    /// (snake_case keys map to camelCase properties); a job whose arguments do not
-    /// decode is discarded with the decoder's reason. `timeout` cancels the handler's
+    /// Registers `handler` for `Args.kind`. `Args` is decoded from the job's JSON
+    /// arguments (snake_case keys map to camelCase properties); a job whose arguments do
+    /// not decode is discarded with the decoder's reason. `timeout` cancels the handler's
     /// task and counts as a failed attempt.
-    public func register<Args: Decodable & Sendable>(
-        _ kind: String, args: Args.Type, timeout: Duration = .seconds(300),
+    public func register<Args: JobArgs>(
+        _ args: Args.Type, timeout: Duration = .seconds(300),
         _ handler: @escaping @Sendable (Args, JobContext) async throws -> Void
     ) {
+        let kind = Args.kind
         let run: @Sendable (Job, JobContext) async throws -> Void = { job, ctx in
             let args: Args
             do {
-                let decoder = JSONDecoder()
-                decoder.keyDecodingStrategy = .convertFromSnakeCase
-                decoder.dateDecodingStrategy = .iso8601
-                args = try decoder.decode(Args.self, from: Data(job.args))
+                args = try JSONCoding.decoder().decode(Args.self, from: Data(job.args))
             } catch {
                 throw JobArgumentsError(kind: job.kind, message: JobRegistry.describe(decodingError: error))
             }
@@ -88,5 +96,3 @@ public final class JobRegistry: @unchecked Sendable {
     }
 }
 
-/// Arguments for kinds that take none.
-public struct NoArgs: Codable, Sendable { public init() {} }

@@ -8,7 +8,7 @@ import PG
 /// dies stops renewing; after `ttl` another worker takes over. On a clean shutdown the
 /// leader deletes its lease so the hand-over is immediate.
 ///
-/// `@unchecked Sendable`: `leading` is under `lock`.
+/// `@unchecked Sendable`: `leading` and `waiters` are under `lock`.
 final class Elector: @unchecked Sendable {
     let candidateID: String
     let electionName: String
@@ -18,6 +18,7 @@ final class Elector: @unchecked Sendable {
     private let logger: Logger
     private let lock = NSLock()
     private var leading = false
+    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
 
     init(candidateID: String, electionName: String = "default", ttl: Duration, interval: Duration,
          database: Database, logger: Logger) {
@@ -27,20 +28,36 @@ final class Elector: @unchecked Sendable {
 
     var isLeader: Bool { lock.withLock { leading } }
 
-    func run(isStopping: @Sendable () -> Bool) async {
-        while !isStopping() && !Task.isCancelled {
+    /// Campaigns every `interval` until cancelled.
+    func run() async {
+        while !Task.isCancelled {
             let won: Bool
             do {
-                let r = try await database.query(QueueSQL.elect, [electionName, candidateID, ttl.seconds])
-                won = r.count == 1
+                won = try await database.rows(QueueStatements.Elect(election: electionName, candidateID: candidateID,
+                                                                   leaseSeconds: ttl.seconds)).count == 1
             } catch {
                 logger.warning("leader election failed", metadata: ["error": "\(error)"])
                 won = false
             }
-            let was: Bool = lock.withLock { let w = leading; leading = won; return w }
-            if won && !was { logger.notice("elected leader") }
-            if !won && was { logger.notice("lost leadership") }
-            await pause(interval, unless: isStopping)
+            set(leading: won)
+            do { try await Task.sleep(for: interval) } catch { return }
+        }
+    }
+
+    /// Returns once this process leads (at once if it does), or when the caller is cancelled.
+    func waitUntilLeader() async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now: Bool = lock.withLock {
+                    if leading || Task.isCancelled { return true }
+                    waiters[id] = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            lock.withLock { waiters.removeValue(forKey: id) }?.resume()
         }
     }
 
@@ -48,7 +65,21 @@ final class Elector: @unchecked Sendable {
     func resign() async {
         let was: Bool = lock.withLock { let w = leading; leading = false; return w }
         guard was else { return }
-        _ = try? await database.execute(QueueSQL.resign, [electionName, candidateID])
+        _ = try? await database.execute(QueueStatements.Resign(election: electionName, candidateID: candidateID))
         logger.notice("resigned leadership")
+    }
+
+    private func set(leading won: Bool) {
+        let (was, woken): (Bool, [CheckedContinuation<Void, Never>]) = lock.withLock {
+            let w = leading
+            leading = won
+            guard won else { return (w, []) }
+            let all = Array(waiters.values)
+            waiters.removeAll()
+            return (w, all)
+        }
+        woken.forEach { $0.resume() }
+        if won && !was { logger.notice("elected leader") }
+        if !won && was { logger.notice("lost leadership") }
     }
 }
