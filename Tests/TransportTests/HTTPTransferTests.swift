@@ -86,7 +86,9 @@ import Transport
     }
 
     @Test func slowServerTimesOut() async throws {
-        let server = try LoopbackHTTPServer { _ in Response.text(200, "late").delayed(.seconds(10)) }
+        // The answer would come after 120 s; CPU-bound tests running beside this one can hold
+        // both cooperative threads for seconds, so the margin is wide.
+        let server = try LoopbackHTTPServer { _ in Response.text(200, "late").delayed(.seconds(120)) }
         let client = try CurlClient()
         let start = ContinuousClock.now
         let error = await #expect(throws: TransportError.self) {
@@ -96,7 +98,7 @@ import Transport
         #expect(error?.code == .timedOut)
         #expect(error?.message.isEmpty == false)
         // Well before the answer would have come, with room for a loaded machine.
-        #expect(elapsed >= .milliseconds(450) && elapsed < .seconds(8), "took \(elapsed)")
+        #expect(elapsed >= .milliseconds(450) && elapsed < .seconds(60), "took \(elapsed)")
         await client.shutdown()
     }
 
