@@ -33,11 +33,11 @@ public struct HealthExplanation: Sendable {
 
     /// Loads the account's latest two scores; nil when it has never been scored.
     public static func load(accountID: Int64, database: Database) async throws -> HealthExplanation? {
-        let r = try await database.query(ExplainSQL.latestTwo, [accountID])
+        let r = try await database.rows(HealthStatements.LatestTwoScores(accountID: accountID))
         guard let latest = r.first else { return nil }
         let prior = r.count > 1 ? r[1] : nil
-        let now = try parse(latest.decode(String.self, 4))
-        let before = try prior.map { try parse($0.decode(String.self, 4)) } ?? [:]
+        let now = try parse(latest.componentsJSON)
+        let before = try prior.map { try parse($0.componentsJSON) } ?? [:]
         var lines: [ExplainedComponent] = []
         for key in now.keys.sorted(by: order) {
             guard let c = now[key] else { continue }
@@ -51,13 +51,13 @@ public struct HealthExplanation: Sendable {
                 contribution: contribution, previousRaw: p?.raw, previousScore: p?.score, scoreDelta: delta,
                 contributionDelta: prevContribution.map { contribution - $0 }))
         }
-        let score = try latest.decode(Double.self, 1)
-        let prevScore = try prior.map { try $0.decode(Double.self, 1) }
+        let score = latest.score
+        let prevScore = prior?.score
         return HealthExplanation(
-            accountID: accountID, accountName: try latest.decodeIfPresent(String.self, 5),
-            scoredAt: try latest.decode(Date.self, 0), score: score,
-            band: HealthBand(rawValue: try latest.decode(String.self, 2)) ?? .red,
-            previousScore: prevScore, previousScoredAt: try prior.map { try $0.decode(Date.self, 0) },
+            accountID: accountID, accountName: latest.accountName,
+            scoredAt: latest.scoredAt, score: score,
+            band: HealthBand(rawValue: latest.band) ?? .red,
+            previousScore: prevScore, previousScoredAt: prior?.scoredAt,
             trend: prevScore.map { score - $0 }, components: lines)
     }
 
@@ -116,12 +116,4 @@ struct ComponentScoreLite {
     var score: Double?
     var weight: Double
     var effectiveWeight: Double
-}
-
-enum ExplainSQL {
-    static let latestTwo = """
-        SELECT h.scored_at, h.score::float8, h.band, h.run_id::text, h.components::text, a.name
-        FROM cs.health_scores h LEFT JOIN cs.accounts a ON a.id = h.account_id
-        WHERE h.account_id = $1 ORDER BY h.scored_at DESC, h.id DESC LIMIT 2
-        """
 }

@@ -62,13 +62,13 @@ public struct HealthScorer: Sendable {
         let card = try await ScorecardStore(database: database).load(name: options.scorecard)
         try card.validate()
         let calculator = ScoreCalculator(scorecard: card)
-        let params = WindowParams(card: card, asOf: options.asOf)
+        let params = ScoringWindows(card: card, asOf: options.asOf)
 
         let ids: [Int64]
         if let given = options.accountIDs {
             ids = Array(Set(given)).sorted()
         } else {
-            ids = try await database.query(ScoringSQL.eligibleAccounts, [options.asOf]).map { try $0.decode(Int64.self, 0) }
+            ids = try await database.rows(HealthStatements.EligibleAccounts(asOf: options.asOf))
         }
         let batches = stride(from: 0, to: ids.count, by: options.batchSize).map {
             Array(ids[$0..<min($0 + options.batchSize, ids.count)])
@@ -106,47 +106,34 @@ public struct HealthScorer: Sendable {
         return summary
     }
 
-    private func scoreBatch(_ ids: [Int64], on conn: Connection, calculator: ScoreCalculator, params: WindowParams,
+    private func scoreBatch(_ ids: [Int64], on conn: Connection, calculator: ScoreCalculator, params: ScoringWindows,
                             options: ScoringOptions) async throws -> Tally {
         try await conn.transaction { tx in
-            // The measures statement's cost estimate triggers JIT, whose compile time exceeds
-            // the whole query's run time at batch sizes like ours. And a generic plan (chosen
-            // after five runs of a prepared statement) cannot see the batch's size: it guesses
-            // one row and nests loops over the aggregates, which is quadratic. Plan each batch.
-            try await tx.execute("SET LOCAL jit = off")
-            try await tx.execute("SET LOCAL plan_cache_mode = force_custom_plan")
-            // Scores are recomputable and a rerun of the run id fills any gap: no fsync wait.
-            try await tx.execute("SET LOCAL synchronous_commit = off")
+            try await tx.executeScript(HealthStatements.batchSettings)
             return try await scoreBatch(ids, in: tx, calculator: calculator, params: params, options: options)
         }
     }
 
-    private func scoreBatch(_ ids: [Int64], in conn: Connection, calculator: ScoreCalculator, params: WindowParams,
+    private func scoreBatch(_ ids: [Int64], in conn: Connection, calculator: ScoreCalculator, params: ScoringWindows,
                             options: ScoringOptions) async throws -> Tally {
         let t0 = ContinuousClock.now
-        let rows = try await conn.query(ScoringSQL.measures, params.bind(ids: ids, runID: options.runID))
+        let measures = try await conn.rows(HealthStatements.Measures(accountIDs: ids, windows: params, runID: options.runID))
         let t1 = ContinuousClock.now
         var t = Tally()
-        var accountIDs: [Int64] = [], scores: [Double] = [], bands: [String] = [], prev: [Double?] = []
-        var trends: [Double?] = [], components: [String] = [], churn: [Double?] = []
-        accountIDs.reserveCapacity(rows.count)
-        for row in rows {
-            let s = calculator.score(try AccountMeasures(row: row))
-            accountIDs.append(s.accountID); scores.append(s.score); bands.append(s.band.rawValue)
-            prev.append(s.previousScore); trends.append(s.trend); churn.append(s.churnProbability)
-            components.append(ComponentsJSON.encode(s.components))
+        var insert = HealthStatements.InsertScores(runID: options.runID, scorecardID: calculator.scorecard.id, scoredAt: options.asOf)
+        insert.accountIDs.reserveCapacity(measures.count)
+        for m in measures {
+            let s = calculator.score(m)
+            insert.append(s)
             t.count(s.band)
         }
-        guard !accountIDs.isEmpty else { return t }
+        guard !insert.accountIDs.isEmpty else { return t }
         let t2 = ContinuousClock.now
-        t.written = try await conn.execute(ScoringSQL.insertScores, [
-            accountIDs, scores, bands, prev, trends, components.joined(separator: "\n"), churn,
-            options.runID.uuidString, calculator.scorecard.id, options.asOf,
-        ])
+        t.written = try await conn.execute(insert)
         t.measureSeconds = (t1 - t0).seconds
         t.computeSeconds = (t2 - t1).seconds
         t.writeSeconds = (ContinuousClock.now - t2).seconds
-        logger.debug("scored batch", metadata: ["accounts": "\(accountIDs.count)", "written": "\(t.written)"])
+        logger.debug("scored batch", metadata: ["accounts": "\(insert.accountIDs.count)", "written": "\(t.written)"])
         return t
     }
 }
@@ -166,7 +153,7 @@ struct Tally: Sendable {
 }
 
 /// The window starts of a scorecard at one moment, bound as timestamps.
-struct WindowParams: Sendable {
+struct ScoringWindows: Sendable {
     let asOf: Date
     let freqFrom, recentFrom, baselineFrom, adoptionFrom, scanFrom: Date
     let supportFrom, npsFrom, csatFrom, paymentFrom, overdueBefore, churnFrom: Date
@@ -197,11 +184,5 @@ struct WindowParams: Sendable {
         schedule.sort { $0.0 < $1.0 }
         milestones = schedule.map(\.0)
         milestoneDays = schedule.map(\.1)
-    }
-
-    func bind(ids: [Int64], runID: UUID) -> [any SQLParameter] {
-        [ids, asOf, freqFrom, recentFrom, baselineFrom, adoptionFrom, scanFrom, ScoringSQL.keyFeatures,
-         supportFrom, npsFrom, csatFrom, paymentFrom, overdueBefore, milestones, milestoneDays, churnFrom, runID.uuidString,
-         ids.min() ?? 0, ids.max() ?? 0]
     }
 }

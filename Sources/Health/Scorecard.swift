@@ -2,14 +2,14 @@
 import Basics
 import Foundation
 
-/// The measures a scorecard can use. Each is computed set-based in SQL (`ScoringSQL`) and
+/// The measures a scorecard can use. Each is computed set-based in SQL (`HealthStatements`) and
 /// normalised to 0–100 in Swift (`ScoreCalculator`).
 public enum ComponentKey: String, Sendable, CaseIterable, Codable, Comparable {
     /// Distinct active days in the look-back window (prorated for accounts younger than it).
     case usageFrequency = "usage_frequency"
     /// Activity per day in the look-back window ÷ per day in the `baseline_days` before it.
     case usageTrend = "usage_trend"
-    /// Distinct key features (`ScoringSQL.keyFeatures`) used in the look-back window.
+    /// Distinct key features (`HealthStatements.keyFeatures`) used in the look-back window.
     case featureAdoption = "feature_adoption"
     /// Open tickets weighted by priority (low 1, normal 2, high 4, urgent 8) × (1 + min(open days, 60) / 30).
     case supportLoad = "support_load"

@@ -4,6 +4,13 @@ import Logging
 import PG
 
 /// The kinds of rule (cs.intervention_rules.kind).
+/// How an intervention ended (`cs.interventions.outcome`).
+public enum InterventionOutcome: String, Sendable, CaseIterable {
+    case recovered
+    case churned
+    case noChange = "no_change"
+}
+
 public enum InterventionKind: String, Sendable, CaseIterable {
     case bandDroppedToRed = "band_dropped_to_red"
     case scoreFell = "score_fell"
@@ -44,21 +51,19 @@ public struct InterventionEngine: Sendable {
     public func evaluate() async throws -> InterventionSummary {
         let logger = self.logger
         let summary = try await database.transaction { conn -> InterventionSummary in
-            try await conn.execute(InterventionSQL.lock)
+            try await conn.execute(InterventionStatements.EvaluationLock())
             var created: [String: Int] = [:]
             var ids: [Int64] = []
-            for rule in try await conn.query(InterventionSQL.enabledRules) {
-                let key = try rule.decode(String.self, 0)
-                let kindText = try rule.decode(String.self, 1)
+            for (key, kindText) in try await conn.rows(InterventionStatements.EnabledRules()) {
                 guard let kind = InterventionKind(rawValue: kindText) else {
                     logger.warning("skipping rule of unknown kind", metadata: ["rule": "\(key)", "kind": "\(kindText)"])
                     continue
                 }
-                let new = try await conn.query(InterventionSQL.statement(for: kind), [key]).map { try $0.decode(Int64.self, 0) }
+                let new = try await conn.rows(InterventionStatements.RaiseInterventions(kind: kind, ruleKey: key))
                 created[key] = new.count
                 ids += new
             }
-            let queued = ids.isEmpty ? 0 : try await conn.query(InterventionSQL.deliver, [ids]).count
+            let queued = ids.isEmpty ? 0 : try await conn.rows(InterventionStatements.QueueDeliveries(interventionIDs: ids)).count
             if queued < ids.count {
                 logger.warning("interventions without a configured channel", metadata: ["count": "\(ids.count - queued)"])
             }
@@ -71,15 +76,15 @@ public struct InterventionEngine: Sendable {
         return summary
     }
 
-    /// Closes open interventions whose outcome is known (see `InterventionSQL.outcomes`).
+    /// Closes open interventions whose outcome is known (see `InterventionStatements.RecordOutcomes`).
     @discardableResult
     public func recordOutcomes(followUpDays: Int = 30, now: Date = Date()) async throws -> OutcomeSummary {
         var s = OutcomeSummary()
-        for row in try await database.query(InterventionSQL.outcomes, [followUpDays, now]) {
-            switch try row.decode(String.self, 0) {
-            case "recovered": s.recovered += 1
-            case "churned": s.churned += 1
-            default: s.noChange += 1
+        for outcome in try await database.rows(InterventionStatements.RecordOutcomes(followUpDays: followUpDays, now: now)) {
+            switch outcome {
+            case .recovered?: s.recovered += 1
+            case .churned?: s.churned += 1
+            case .noChange?, nil: s.noChange += 1
             }
         }
         logger.notice("intervention outcomes recorded", metadata: [

@@ -1,14 +1,51 @@
-// InterventionSQL: one set-based statement per rule kind, plus delivery and outcome statements.
+// InterventionStatements: one set-based statement per rule kind, plus the delivery and
+// outcome statements, each a type. Tables are defined in sql/0003_success.sql.
 import Foundation
+import PG
 
-/// Each rule statement takes `$1` = the rule key, reads the rule's params from
-/// cs.intervention_rules, finds every matching active account at once, skips accounts in
-/// the rule's cool-down, and inserts the interventions (returning their ids).
-enum InterventionSQL {
-    static let enabledRules = "SELECT key, kind FROM cs.intervention_rules WHERE enabled ORDER BY key"
+/// The interventions module's SQL.
+enum InterventionStatements {
+    /// Enabled rules, by key; `kind` as stored (an unknown kind is skipped with a warning).
+    struct EnabledRules: Statement {
+        var sql: String { "SELECT key, kind FROM cs.intervention_rules WHERE enabled ORDER BY key" }
+        func decode(_ row: Row) throws -> (key: String, kind: String) { (try row.decode(String.self, 0), try row.decode(String.self, 1)) }
+    }
 
     /// Serialises evaluations so two workers never raise the same intervention twice.
-    static let lock = "SELECT pg_advisory_xact_lock(hashtext('cs.evaluate_interventions'))"
+    struct EvaluationLock: Statement {
+        var sql: String { "SELECT pg_advisory_xact_lock(hashtext('cs.evaluate_interventions'))" }
+    }
+
+    /// Raises the interventions of rule `ruleKey` (of `kind`): reads the rule's params from
+    /// cs.intervention_rules, finds every matching active account at once, skips accounts in
+    /// the rule's cool-down, and inserts the interventions, returning their ids.
+    struct RaiseInterventions: Statement {
+        var kind: InterventionKind
+        var ruleKey: String
+        var sql: String { InterventionStatements.statement(for: kind) }
+        var bindings: [any SQLParameter] { [ruleKey] }
+        func decode(_ row: Row) throws -> Int64 { try row.decode(Int64.self, 0) }
+    }
+
+    /// Queues one message per intervention in `ids` through cs.enqueue_delivery (the outbox),
+    /// in the caller's transaction, and links it; returns the ids that got a delivery.
+    /// Interventions whose channel is missing or disabled keep delivery_id NULL.
+    struct QueueDeliveries: Statement {
+        var interventionIDs: [Int64]
+        var sql: String { InterventionStatements.deliver }
+        var bindings: [any SQLParameter] { [interventionIDs] }
+        func decode(_ row: Row) throws -> Int64 { try row.decode(Int64.self, 0) }
+    }
+
+    /// Records outcomes of open interventions: churned (within `followUpDays`), recovered (a
+    /// later score within the window in yellow or green), or no change once the window ended.
+    struct RecordOutcomes: Statement {
+        var followUpDays: Int
+        var now: Date
+        var sql: String { InterventionStatements.outcomes }
+        var bindings: [any SQLParameter] { [followUpDays, now] }
+        func decode(_ row: Row) throws -> InterventionOutcome? { InterventionOutcome(rawValue: try row.decode(String.self, 0)) }
+    }
 
     /// The common tail: cool-down filter and insert. `cand` has account_id, reason, score, band.
     private static func insert(_ candidates: String) -> String {
@@ -38,7 +75,7 @@ enum InterventionSQL {
                            ORDER BY h.scored_at DESC, h.id DESC LIMIT 1) l ON true
         """
 
-    static func statement(for kind: InterventionKind) -> String {
+    private static func statement(for kind: InterventionKind) -> String {
         switch kind {
         case .bandDroppedToRed:
             return insert("""
@@ -112,10 +149,7 @@ enum InterventionSQL {
         }
     }
 
-    /// Queues one message per new intervention through cs.enqueue_delivery (the outbox), in
-    /// the caller's transaction, and links it. Interventions whose channel is missing or
-    /// disabled keep delivery_id NULL.
-    static let deliver = """
+    private static let deliver = """
         UPDATE cs.interventions i
         SET delivery_id = cs.enqueue_delivery(
                 i.channel,
@@ -136,10 +170,8 @@ enum InterventionSQL {
         RETURNING i.id
         """
 
-    /// Records outcomes of open interventions: churned (within the window), recovered (a
-    /// later score within the window in yellow or green), or no_change once the window ended.
     /// $1 = follow-up days, $2 = now.
-    static let outcomes = """
+    private static let outcomes = """
         UPDATE cs.interventions i SET outcome = o.outcome, outcome_at = o.at
         FROM (
             SELECT i.id,
