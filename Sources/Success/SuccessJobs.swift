@@ -1,4 +1,5 @@
 // SuccessJobs: the job kinds of the customer-success domain and their handlers.
+import Churn
 import Foundation
 import Health
 import Interventions
@@ -50,8 +51,7 @@ public enum SuccessJobs {
             }
             try await ctx.enqueuer.enqueue(EvaluateInterventions(), options: JobOptions(uniqueKey: EvaluateInterventions.kind))
             // Fresh predictions after each scoring run, for the next one to fold in.
-            let hasChampion = try await ctx.database.query("SELECT EXISTS (SELECT 1 FROM cs.models WHERE status = 'champion')")
-            if try hasChampion.first?.decode(Bool.self, 0) == true {
+            if try await ModelRegistry(database: ctx.database).hasChampion() {
                 try await ChurnJobs.enqueuePrediction(enqueuer: ctx.enqueuer, accountIDs: args.accountIds)
             }
         }

@@ -61,7 +61,7 @@ struct ModelCommand: AsyncParsableCommand {
             let models = try await ModelCommand.withDatabase(global) { try await ModelRegistry(database: $0).list(limit: limit) }
             let f = ISO8601DateFormatter()
             print(TextTable(header: ["id", "status", "algorithm", "source", "label", "train", "test", "roc_auc", "trained_at"], rows: models.map { m in
-                ["\(m.id)", m.status, m.algorithm, m.source, m.label, "\(m.trainRows)", "\(m.testRows)",
+                ["\(m.id)", m.status.rawValue, m.algorithm.registryName, m.source, m.label, "\(m.trainRows)", "\(m.testRows)",
                  m.rocAUC.map { String(format: "%.4f", $0) } ?? "-", f.string(from: m.trainedAt)]
             }).render())
         }
@@ -73,7 +73,7 @@ struct ModelCommand: AsyncParsableCommand {
         @Argument var id: Int64
         func run() async throws {
             let m = try await ModelCommand.withDatabase(global) { try await ModelRegistry(database: $0).record(id) }
-            print("model \(m.id) (\(m.status)): \(m.algorithm) on \(m.source), label \(m.label)")
+            print("model \(m.id) (\(m.status.rawValue)): \(m.algorithm.registryName) on \(m.source), label \(m.label)")
             print("features: \(m.features.joined(separator: ", "))")
             print("rows: train \(m.trainRows) test \(m.testRows) positives \(m.positives)")
             print("window: \(m.trainingWindowJSON)")

@@ -37,13 +37,13 @@ import TestSupport
             check.source = "live_same"
             let calm = try await check.run()
             #expect(calm.modelID == model.modelID && calm.liveRows == 1000)
-            #expect(!calm.drifted && calm.action == "none" && (calm.maxPSI ?? 1) < 0.1)
+            #expect(!calm.drifted && calm.action == .none && (calm.maxPSI ?? 1) < 0.1)
 
             check.source = "live_shifted"
             let first = try await check.run()
             let second = try await check.run()
             #expect(first.drifted && first.maxPSIFeature == "a" && (first.psi["a"] ?? 0) > 0.25 && (first.psi["b"] ?? 1) < 0.1)
-            #expect(first.action == "retrain_enqueued")
+            #expect(first.action == .retrainEnqueued)
             #expect(first.retrainJobID != nil && first.retrainJobID == second.retrainJobID)
             let jobs = try await db.database.query(
                 "SELECT count(*)::int, min(args->>'source'), min(args->>'label') FROM cs.jobs WHERE kind = 'retrain_model'")[0]
@@ -78,7 +78,7 @@ import TestSupport
             let result = try await check.run()
             #expect(result.judgedPredictions == 200)
             #expect(abs((result.predictedChurn ?? 0) - 0.1) < 1e-9 && abs((result.realisedChurn ?? 0) - 0.5) < 1e-9)
-            #expect(result.drifted && result.action == "retrain_enqueued")
+            #expect(result.drifted && result.action == .retrainEnqueued)
             #expect(result.reasons.contains { $0.contains("realised churn") })
         }
     }

@@ -19,23 +19,19 @@ public enum ChurnCSVImport {
         for part in [schema, namePart] where !isPlainIdentifier(part) {
             throw ModelError(.invalidIdentifier, "'\(part)' is not a plain identifier (letters, digits, _; not starting with a digit)")
         }
-        guard try await database.query("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1", [schema]).count == 1 else {
+        guard try await database.one(ChurnStatements.SchemaExists(schema: schema)) else {
             throw ModelError(.invalidIdentifier, "schema '\(schema)' does not exist")
         }
-        let exists = try await database.query("""
-            SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = $1 AND c.relname = $2
-            """, [schema, namePart]).count > 0
+        let exists = try await database.one(ChurnStatements.RelationExists(schema: schema, name: namePart))
         if exists { throw ModelError(.invalidIdentifier, "\(schema).\(namePart) already exists; import creates a new table") }
 
         let names = sanitise(csv.header)
         let types = csv.kinds.map { $0 == .numeric ? "double precision" : "text" }
-        let quoted = DatabaseURL.quoteIdentifier(schema) + "." + DatabaseURL.quoteIdentifier(namePart)
-        let columnList = zip(names, types).map { "\(DatabaseURL.quoteIdentifier($0)) \($1)" }.joined(separator: ", ")
+        let create = ChurnStatements.CreateImportTable(schema: schema, name: namePart, columns: Array(zip(names, types)))
         let data = copyData(csv)
         let copied = try await database.transaction { conn in
-            try await conn.executeScript("CREATE TABLE \(quoted) (\(columnList))")
-            return try await conn.copyIn("COPY \(quoted) FROM STDIN WITH (FORMAT csv)", data: data)
+            try await conn.executeScript(create.sql)
+            return try await conn.copyIn(create.copy, data: data)
         }
         logger.notice("imported CSV", metadata: ["table": "\(schema).\(namePart)", "rows": "\(copied)", "columns": "\(names.count)"])
         return ChurnCSVImportResult(table: "\(schema).\(namePart)", columns: Array(zip(names, types)), rows: copied)

@@ -37,7 +37,7 @@ public struct ChurnDriftCheck: Sendable {
         guard let champion = try await registry.champion() else {
             logger.notice("drift check: no champion model")
             return ChurnDriftResult(modelID: nil, liveRows: 0, psi: [:], maxPSI: nil, maxPSIFeature: nil, judgedPredictions: 0,
-                                    predictedChurn: nil, realisedChurn: nil, drifted: false, reasons: [], action: "no_champion", retrainJobID: nil)
+                                    predictedChurn: nil, realisedChurn: nil, drifted: false, reasons: [], action: .noChampion, retrainJobID: nil)
         }
         let id = champion.record.id
         let profile = try await registry.driftProfile(id)
@@ -62,14 +62,14 @@ public struct ChurnDriftCheck: Sendable {
         }
         var jobID: Int64?
         if !reasons.isEmpty {
-            let request = ChurnTrainingRequest(source: champion.record.source, label: champion.record.label, algorithm: champion.record.algorithm)
+            let request = ChurnTrainingRequest(source: champion.record.source, label: champion.record.label, algorithm: champion.record.algorithm.registryName)
             jobID = try await Enqueuer(database: database).enqueue(request,
                                                                    options: JobOptions(maxAttempts: 3, uniqueKey: Self.retrainUniqueKey))
         }
         let result = ChurnDriftResult(modelID: id, liveRows: live.table.rowCount, psi: psi, maxPSI: worst?.value, maxPSIFeature: worst?.key,
                                       judgedPredictions: calibration?.judged ?? 0, predictedChurn: calibration?.predicted,
                                       realisedChurn: calibration?.realised, drifted: !reasons.isEmpty, reasons: reasons,
-                                      action: reasons.isEmpty ? "none" : "retrain_enqueued", retrainJobID: jobID)
+                                      action: reasons.isEmpty ? .none : .retrainEnqueued, retrainJobID: jobID)
         try await record(result)
         logger.notice("drift check", metadata: [
             "model_id": "\(id)", "max_psi": "\(worst.map { String(format: "%.3f", $0.value) } ?? "-")",
@@ -79,8 +79,7 @@ public struct ChurnDriftCheck: Sendable {
     }
 
     func horizonDays(_ id: Int64) async throws -> Int {
-        let row = try await database.query("SELECT (training_window->>'horizon_days')::int FROM cs.models WHERE id = $1", [id]).first
-        return try row?.decodeIfPresent(Int.self, 0) ?? 90
+        try await database.first(ChurnStatements.HorizonDays(modelID: id)).flatMap { $0 } ?? 90
     }
 
     /// Latest prediction per account made between one horizon (+ window) and one horizon ago,
@@ -91,31 +90,14 @@ public struct ChurnDriftCheck: Sendable {
             logger.info("drift check: no outcomes view; realised churn not compared", metadata: ["outcomes": "\(outcomes)"])
             return nil
         }
-        let account = DatabaseURL.quoteIdentifier(try out.require("account_id").name)
-        let churnedAt = DatabaseURL.quoteIdentifier(try out.require("churned_at").name)
-        let row = try await database.query("""
-            WITH p AS (
-                SELECT DISTINCT ON (account_id) account_id, probability, predicted_at
-                FROM cs.churn_predictions
-                WHERE predicted_at <= now() - make_interval(days => $1)
-                  AND predicted_at > now() - make_interval(days => $1 + $2)
-                ORDER BY account_id, predicted_at DESC)
-            SELECT count(*)::int, avg(p.probability),
-                   avg(CASE WHEN o.\(churnedAt) > p.predicted_at AND o.\(churnedAt) <= p.predicted_at + make_interval(days => $1)
-                            THEN 1.0 ELSE 0.0 END)::float8
-            FROM p LEFT JOIN \(out.quotedName) o ON o.\(account) = p.account_id
-            """, [horizonDays, judgeWindowDays])[0]
-        let judged = try row.decode(Int.self, 0)
-        guard judged > 0 else { return (0, 0, 0) }
-        return (judged, try row.decode(Double.self, 1), try row.decode(Double.self, 2))
+        let r = try await database.one(ChurnStatements.RealisedVersusPredicted(
+            outcomes: out, accountColumn: try out.require("account_id").name, churnedAtColumn: try out.require("churned_at").name,
+            horizonDays: horizonDays, windowDays: judgeWindowDays))
+        guard r.judged > 0 else { return (0, 0, 0) }
+        return (r.judged, r.predicted ?? 0, r.realised ?? 0)
     }
 
     func record(_ r: ChurnDriftResult) async throws {
-        try await database.execute("""
-            INSERT INTO cs.model_drift_checks (model_id, live_rows, psi, max_psi, max_psi_feature, judged_predictions,
-                                               predicted_churn, realised_churn, drifted, reasons, action, retrain_job_id)
-            VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10::text[], $11, $12)
-            """, [r.modelID, r.liveRows, try JSONText(encoding: r.psi), r.maxPSI, r.maxPSIFeature, r.judgedPredictions,
-                  r.predictedChurn, r.realisedChurn, r.drifted, r.reasons, r.action, r.retrainJobID])
+        try await database.execute(ChurnStatements.RecordDriftCheck(result: r, psiJSON: try JSONText(encoding: r.psi)))
     }
 }

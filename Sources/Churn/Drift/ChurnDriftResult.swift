@@ -14,6 +14,16 @@ public struct ChurnDriftResult: Sendable, Equatable {
     public let drifted: Bool
     public let reasons: [String]
     /// `none`, `retrain_enqueued` or `no_champion`.
-    public let action: String
+    public let action: DriftAction
     public let retrainJobID: Int64?
+}
+
+/// What a drift check did about what it found (`cs.model_drift_checks.action`).
+public enum DriftAction: String, Sendable, Equatable, Codable {
+    /// Nothing past the thresholds.
+    case none
+    /// No champion to check.
+    case noChampion = "no_champion"
+    /// A `retrain_model` job was enqueued (or one was already pending).
+    case retrainEnqueued = "retrain_enqueued"
 }

@@ -46,28 +46,11 @@ public struct ChurnSource: Sendable, Equatable {
     /// Throws `.invalidIdentifier` when the text is malformed or names no relation.
     public static func resolve(_ text: String, on database: Database) async throws -> ChurnSource {
         let (schema, name) = try split(text)
-        let found = try await database.query("""
-            SELECT n.nspname, c.relname
-            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relname = $1 AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
-              AND (n.nspname = $2 OR ($2 IS NULL AND (n.nspname = ANY (current_schemas(false)) OR n.nspname = 'cs')))
-            ORDER BY coalesce(array_position(current_schemas(false), n.nspname), 1000)
-            LIMIT 1
-            """, [name, schema])
-        guard let row = found.first else { throw ModelError(.invalidIdentifier, "no table or view named '\(text)'") }
-        let realSchema = try row.decode(String.self, 0), realName = try row.decode(String.self, 1)
-        let cols = try await database.query("""
-            SELECT a.attname, format_type(a.atttypid, a.atttypmod), t.typcategory::text
-            FROM pg_catalog.pg_attribute a
-            JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-            JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-            WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-            ORDER BY a.attnum
-            """, [realSchema, realName])
-        let columns = try cols.map { r in
-            Column(name: try r.decode(String.self, 0), type: try r.decode(String.self, 1), use: use(category: try r.decode(String.self, 2)))
+        guard let found = try await database.first(ChurnStatements.FindRelation(schema: schema, name: name)) else {
+            throw ModelError(.invalidIdentifier, "no table or view named '\(text)'")
         }
+        let (realSchema, realName) = found
+        let columns = try await database.rows(ChurnStatements.RelationColumns(schema: realSchema, name: realName))
         return ChurnSource(schema: realSchema, name: realName, columns: columns)
     }
 

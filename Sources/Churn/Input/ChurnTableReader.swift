@@ -28,12 +28,12 @@ struct ChurnTableReader: Sendable {
         var exprs = features.map(source.selectExpression)
         if let key { exprs.append("\(DatabaseURL.quoteIdentifier(key.name))::bigint") }
         if let label { exprs.append(source.selectExpression(ChurnSource.Column(name: label.name, type: label.type, use: .categorical))) }
-        var select = "SELECT \(exprs.joined(separator: ", ")) FROM \(source.quotedName)"
+        let select = "SELECT \(exprs.joined(separator: ", ")) FROM \(source.quotedName)"
         var numeric = features.map { $0.use != .categorical ? [Double]() : nil }
         var text = features.map { $0.use == .categorical ? [String?]() : nil }
         var keyValues: [Int64] = [], labelValues: [String?] = []
 
-        func absorb(_ result: QueryResult) throws {
+        func absorb(_ result: [Row]) throws {
             for row in result {
                 for j in features.indices {
                     if numeric[j] != nil { numeric[j]?.append(try row.decodeIfPresent(Double.self, j) ?? .nan) }
@@ -45,20 +45,20 @@ struct ChurnTableReader: Sendable {
             }
         }
 
-        if let keys, let key {
-            select += " WHERE \(DatabaseURL.quoteIdentifier(key.name)) = ANY ($1::bigint[])"
-            try absorb(try await database.query(select, [keys]))
+        let read = ChurnStatements.ReadSource(select: select, keyColumn: key?.name, keys: key == nil ? nil : keys)
+        if read.keys != nil {
+            try absorb(try await database.rows(read))
         } else {
-            let page = "FETCH \(max(1, pageSize)) FROM churn_reader"
+            let page = ChurnStatements.FetchPage(rows: pageSize)
             try await database.withConnection { conn in
                 try await conn.transaction { conn in
-                    try await conn.executeScript("SET TRANSACTION READ ONLY; DECLARE churn_reader NO SCROLL CURSOR FOR \(select)")
+                    try await conn.executeScript(read.openCursor)
                     while true {
-                        let r = try await conn.query(page)
+                        let r = try await conn.rows(page)
                         try absorb(r)
                         if r.count < pageSize { break }
                     }
-                    try await conn.executeScript("CLOSE churn_reader")
+                    try await conn.executeScript(ChurnStatements.ReadSource.closeCursor)
                 }
             }
         }

@@ -51,11 +51,9 @@ public struct ChurnPredictor: Sendable {
         var offset = 0
         while offset < data.keys.count {
             let end = min(offset + batchSize, data.keys.count)
-            try await database.execute("""
-                INSERT INTO cs.churn_predictions (account_id, model_id, probability, top_factors, predicted_at)
-                SELECT a, $2, p, f, $5 FROM unnest($1::bigint[], $3::float8[], $4::jsonb[]) AS t(a, p, f)
-                """, [Array(data.keys[offset..<end]), champion.record.id, Array(scored.probabilities[offset..<end]),
-                      Array(scored.factors[offset..<end]), now])
+            try await database.execute(ChurnStatements.InsertPredictions(
+                accountIDs: Array(data.keys[offset..<end]), modelID: champion.record.id,
+                probabilities: Array(scored.probabilities[offset..<end]), factors: Array(scored.factors[offset..<end]), predictedAt: now))
             offset = end
         }
         logger.notice("churn predictions written", metadata: [

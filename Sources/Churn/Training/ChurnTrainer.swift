@@ -104,10 +104,8 @@ public struct ChurnTrainer: Sendable {
         guard let cutoff = source.columns.first(where: { ["cutoff", "cutoff_date", "cutoff_at"].contains($0.name) && $0.use == .temporal }) else {
             return Window(horizonDays: horizonDays, cutoffColumn: nil, cutoffMin: nil, cutoffMax: nil)
         }
-        let q = DatabaseURL.quoteIdentifier(cutoff.name)
-        let row = try await database.query("SELECT min(\(q))::text, max(\(q))::text FROM \(source.quotedName)")[0]
-        return Window(horizonDays: horizonDays, cutoffColumn: cutoff.name, cutoffMin: try row.decodeIfPresent(String.self, 0),
-                      cutoffMax: try row.decodeIfPresent(String.self, 1))
+        let range = try await database.one(ChurnStatements.CutoffRange(source: source, column: cutoff.name))
+        return Window(horizonDays: horizonDays, cutoffColumn: cutoff.name, cutoffMin: range.min, cutoffMax: range.max)
     }
 
     struct Fit: Sendable {
