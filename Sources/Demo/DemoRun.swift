@@ -29,7 +29,7 @@ public struct DemoRun: Sendable {
         func step(_ what: String) { print(String(format: "[%6.1f s] %@", (clock.now - t0).seconds, what)) }
 
         // 1. Data.
-        let existing = try await db.query("SELECT count(*) FROM cs.accounts")[0].decode(Int.self, 0)
+        let existing = try await db.one(DemoStatements.AccountCount())
         if existing == 0 {
             step("seeding \(accounts) accounts with 12 months of behaviour (seed \(seed))")
             let s = try await DemoSeeder(database: db, logger: logger).seed(accounts: accounts, seed: seed, endDate: nil)
@@ -95,37 +95,21 @@ public struct DemoRun: Sendable {
 
     private func summary(_ db: Database, slackRequests: Int, smtp: Bool) async throws {
         print("\n== summary")
-        if let m = try await db.query("""
-            SELECT id, algorithm, train_rows, test_rows, (metrics->>'roc_auc')::float8, (metrics->>'pr_auc')::float8
-            FROM cs.models WHERE status = 'champion'
-            """).first {
+        if let m = try await db.first(DemoStatements.Champion()) {
             print(String(format: "churn model #%d (%@): trained on %d rows, hold-out %d rows, ROC AUC %.3f, PR AUC %.3f",
-                         try m.decode(Int64.self, 0), try m.decode(String.self, 1), try m.decode(Int.self, 2),
-                         try m.decode(Int.self, 3), try m.decodeIfPresent(Double.self, 4) ?? .nan,
-                         try m.decodeIfPresent(Double.self, 5) ?? .nan))
+                         m.id, m.algorithm, m.trainRows, m.testRows, m.rocAUC ?? .nan, m.prAUC ?? .nan))
         }
-        let scores = try await db.query("""
-            WITH latest AS (SELECT DISTINCT ON (account_id) account_id, score, band FROM cs.health_scores
-                            ORDER BY account_id, scored_at DESC, id DESC)
-            SELECT count(*), round(avg(score)::numeric, 1)::float8,
-                   count(*) FILTER (WHERE band = 'red'), count(*) FILTER (WHERE band = 'yellow'),
-                   count(*) FILTER (WHERE band = 'green')
-            FROM latest
-            """)[0]
-        print("health scores (active accounts): \(try scores.decode(Int.self, 0)), mean \(try scores.decodeIfPresent(Double.self, 1) ?? .nan); "
-              + "red \(try scores.decode(Int.self, 2)), yellow \(try scores.decode(Int.self, 3)), green \(try scores.decode(Int.self, 4))")
-        let preds = try await db.query("SELECT count(DISTINCT account_id), round(avg(probability)::numeric, 3)::float8 FROM cs.churn_predictions")[0]
-        print("churn predictions: \(try preds.decode(Int.self, 0)) accounts, mean probability \(try preds.decodeIfPresent(Double.self, 1) ?? .nan)")
+        let scores = try await db.one(DemoStatements.LatestScores())
+        print("health scores (active accounts): \(scores.accounts), mean \(scores.mean ?? .nan); "
+              + "red \(scores.red), yellow \(scores.yellow), green \(scores.green)")
+        let preds = try await db.one(DemoStatements.Predictions())
+        print("churn predictions: \(preds.accounts) accounts, mean probability \(preds.meanProbability ?? .nan)")
         print("interventions by rule:")
-        for r in try await db.query("SELECT rule, count(*) FROM cs.interventions GROUP BY rule ORDER BY 2 DESC") {
-            print("  \(try r.decode(String.self, 0)): \(try r.decode(Int.self, 1))")
-        }
+        for r in try await db.rows(DemoStatements.Tally(of: .interventionsByRule)) { print("  \(r.group): \(r.count)") }
         print("deliveries by channel and status:")
-        for r in try await db.query("SELECT channel, status, count(*) FROM cs.deliveries GROUP BY 1, 2 ORDER BY 1, 2") {
-            print("  \(try r.decode(String.self, 0)) \(try r.decode(String.self, 1)): \(try r.decode(Int.self, 2))")
-        }
+        for r in try await db.rows(DemoStatements.Tally(of: .deliveriesByChannelAndStatus)) { print("  \(r.group): \(r.count)") }
         print("loopback Slack sink received \(slackRequests) messages" + (smtp ? "; SMTP sink received the email" : ""))
-        let jobs = try await db.query("SELECT kind, state::text, count(*) FROM cs.jobs GROUP BY 1, 2 ORDER BY 1, 2")
-        print("jobs: " + (try jobs.map { "\(try $0.decode(String.self, 0))=\(try $0.decode(String.self, 1)):\(try $0.decode(Int.self, 2))" }).joined(separator: " "))
+        let jobs = try await db.rows(DemoStatements.Tally(of: .jobsByKindAndState))
+        print("jobs: " + jobs.map { "\($0.group):\($0.count)" }.joined(separator: " "))
     }
 }

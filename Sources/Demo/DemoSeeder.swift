@@ -32,21 +32,13 @@ public struct DemoSeeder: Sendable {
         self.logger = logger
     }
 
-    static let tables: [(name: String, copy: String)] = [
-        ("accounts", "COPY cs.accounts (id, name, plan, mrr, currency, signed_up_at, renewal_date, segment, region, status, churned_at, csm) FROM STDIN"),
-        ("contacts", "COPY cs.contacts (id, account_id, name, email, phone, role, consent_marketing, consent_product) FROM STDIN"),
-        ("activity", "COPY cs.activity (account_id, occurred_at, event, quantity) FROM STDIN"),
-        ("tickets", "COPY cs.tickets (account_id, opened_at, closed_at, priority, csat) FROM STDIN"),
-        ("surveys", "COPY cs.surveys (account_id, contact_id, kind, score, answered_at) FROM STDIN"),
-        ("invoices", "COPY cs.invoices (account_id, due_at, amount, paid_at, failed_at, status) FROM STDIN"),
-        ("milestones", "COPY cs.milestones (account_id, milestone, completed_at) FROM STDIN"),
-    ]
+    static let tables = DemoStatements.copies
 
     /// Adds `accounts` accounts after the highest existing id, with behaviour up to
     /// `endDate` (default: today, midnight UTC). Each chunk commits on its own.
     public func seed(accounts: Int, seed: UInt64, endDate: Date? = nil) async throws -> DemoSeedSummary {
         let started = Date()
-        let maxID = try await database.query("SELECT coalesce(max(id), 0) FROM cs.accounts")[0].decode(Int64.self, 0)
+        let maxID = try await database.one(DemoStatements.MaxAccountID())
         let firstID = maxID + 1
         let endDay = Int(((endDate ?? started).timeIntervalSince1970 / 86_400).rounded(.down))
         let world = DemoWorld(seed: seed, endDay: endDay, days: DayTable(first: endDay - 365 * 4 - 31, last: endDay + 800))
@@ -68,7 +60,7 @@ public struct DemoSeeder: Sendable {
                             churned += b.churned
                             let buffers = [b.accounts, b.contacts, b.activity, b.tickets, b.surveys, b.invoices, b.milestones]
                             try await conn.transaction { tx in
-                                try await tx.execute("SET LOCAL synchronous_commit = off")
+                                try await tx.execute(DemoStatements.AsyncCommit())
                                 for (k, table) in Self.tables.enumerated() where !buffers[k].bytes.isEmpty {
                                     counts[k] += try await tx.copyIn(table.copy, data: buffers[k].bytes)
                                 }
@@ -87,13 +79,12 @@ public struct DemoSeeder: Sendable {
             return (total, churned)
         }
         // Keep the identity ahead of the ids we chose, and give the planner fresh statistics.
-        try await database.execute("SELECT setval(pg_get_serial_sequence('cs.contacts', 'id'), greatest((SELECT max(id) FROM cs.contacts), 1))")
-        try await database.withConnection { try await $0.executeScript(
-            "ANALYZE cs.accounts, cs.contacts, cs.activity, cs.tickets, cs.surveys, cs.invoices, cs.milestones") }
+        try await database.execute(DemoStatements.ResyncContactIDs())
+        try await database.withConnection { try await $0.executeScript(DemoStatements.analyzeInputs) }
 
         let summary = DemoSeedSummary(
             accounts: rows[0], churned: churned,
-            rows: Dictionary(uniqueKeysWithValues: zip(Self.tables.map(\.name), rows)),
+            rows: Dictionary(uniqueKeysWithValues: zip(Self.tables.map(\.table), rows)),
             seconds: Date().timeIntervalSince(started), firstAccountID: firstID)
         logger.notice("demo data seeded", metadata: [
             "accounts": "\(summary.accounts)", "churned": "\(summary.churned)", "activity_rows": "\(rows[2])",

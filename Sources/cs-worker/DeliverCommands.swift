@@ -47,7 +47,7 @@ struct Deliveries: AsyncParsableCommand {
                 print("no delivery \(id)")
                 throw ExitCode(2)
             }
-            print("delivery \(s.id) via \(s.channel) (\(s.channelType)): \(s.status), \(s.attempts) attempt(s), provider id \(s.providerID ?? "-")")
+            print("delivery \(s.id) via \(s.channel) (\(s.channelType)): \(s.status.rawValue), \(s.attempts) attempt(s), provider id \(s.providerID ?? "-")")
             let cells: [[String]] = attempts.map { a in
                 let codes: [String] = [a.httpStatus.map(String.init) ?? "", a.smtpCode.map(String.init) ?? "",
                                        a.curlCode.map(String.init) ?? "", a.ms.map(String.init) ?? ""]
@@ -61,7 +61,7 @@ struct Deliveries: AsyncParsableCommand {
                      : try await Outbox.recent(database: db, limit: limit, channel: channel)
         }
         print(TextTable(header: ["id", "channel", "type", "status", "attempts", "created", "sent", "provider_id", "last_error"], rows: rows.map { d in
-            ["\(d.id)", d.channel, d.channelType, d.status, "\(d.attempts)", f.string(from: d.createdAt), d.sentAt.map(f.string) ?? "-",
+            ["\(d.id)", d.channel, d.channelType, d.status.rawValue, "\(d.attempts)", f.string(from: d.createdAt), d.sentAt.map(f.string) ?? "-",
              d.providerID ?? "", String((d.lastError ?? "").prefix(80))]
         }).render())
     }

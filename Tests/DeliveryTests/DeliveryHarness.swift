@@ -99,7 +99,7 @@ final class DeliveryHarness: Sendable {
 
     func state(_ id: Int64) async throws -> DeliveryState {
         let d = try #require(try await Outbox.detail(id: id, database: db.database))
-        return DeliveryState(status: d.summary.status, attempts: d.attempts, lastError: d.summary.lastError,
+        return DeliveryState(status: d.summary.status.rawValue, attempts: d.attempts, lastError: d.summary.lastError,
                              providerID: d.summary.providerID)
     }
 

@@ -9,10 +9,7 @@ public enum ChannelStore {
     /// a channel missing what its type needs.
     public static func save(_ channel: Channel, on connection: Connection) async throws {
         try channel.validate()
-        try await connection.execute(DeliverySQL.upsertChannel, [
-            channel.name, channel.type.rawValue, channel.endpoint, channel.secretRef,
-            JSONText(JSONValue.object(channel.options).serialized), channel.ratePerSecond, channel.burst, channel.enabled,
-        ])
+        try await connection.execute(DeliveryStatements.UpsertChannel(channel: channel))
     }
 
     /// `save(_:on:)` on a pooled connection.
@@ -22,19 +19,18 @@ public enum ChannelStore {
 
     /// The channel named `name`, or nil.
     public static func channel(named name: String, database: Database) async throws -> Channel? {
-        guard let row = try await database.query(DeliverySQL.channel, [name]).first else { return nil }
-        return try Deliverer.channel(row: row, from: 0)
+        try await database.first(DeliveryStatements.Channels(name: name))
     }
 
     /// Every channel, by name.
     public static func all(database: Database) async throws -> [Channel] {
-        try await database.query(DeliverySQL.channels).map { try Deliverer.channel(row: $0, from: 0) }
+        try await database.rows(DeliveryStatements.Channels(name: nil))
     }
 
     /// Turns a channel on or off; deliveries to a disabled channel fail permanently.
     /// Returns false when there is no such channel.
     @discardableResult
     public static func setEnabled(_ enabled: Bool, channel name: String, database: Database) async throws -> Bool {
-        try await database.execute(DeliverySQL.setChannelEnabled, [name, enabled]) > 0
+        try await database.execute(DeliveryStatements.SetChannelEnabled(name: name, enabled: enabled)) > 0
     }
 }

@@ -35,27 +35,25 @@ public final class Deliverer: Sendable {
                         logger: Logger? = nil) async throws -> DeliveryResult {
         var log = logger ?? self.logger
         log[metadataKey: "delivery_id"] = "\(id)"
-        guard let row = try await database.query(DeliverySQL.claim, [id, attempt]).first else {
+        guard let claimed = try await database.first(DeliveryStatements.Claim(id: id, attempt: attempt)) else {
             throw DeliveryError(.notFound, "delivery \(id) does not exist")
         }
-        let previous = try row.decode(String.self, 0)
-        guard try row.decode(Int.self, 1) > 0 else {
-            log.debug("delivery already finished; nothing to do", metadata: ["status": "\(previous)"])
+        guard claimed.taken else {
+            log.debug("delivery already finished; nothing to do", metadata: ["status": "\(claimed.previous.rawValue)"])
             return DeliveryResult(deliveryID: id, status: .alreadyFinished, outcome: nil)
         }
-        if previous == "sending" {
+        if claimed.previous == .sending {
             log.warning("previous attempt was interrupted; sending again with the same idempotency key")
         }
-        let message = try Self.message(id: id, row: row)
-        let channelName = try row.decode(String.self, 10)
-        log[metadataKey: "channel"] = "\(channelName)"
+        let message = claimed.message
         let clock = ContinuousClock()
         let started = clock.now
 
         var outcome: SendOutcome
         var endpoint: String?
         do {
-            let channel = try Self.channel(row: row)
+            let channel = try claimed.channel.get()
+            log[metadataKey: "channel"] = "\(channel.name)"
             log[metadataKey: "channel_type"] = "\(channel.type.rawValue)"
             guard channel.enabled else { throw DeliveryError(.configuration, "channel is disabled", channel: channel.name) }
             let prepared = try sender.prepare(channel, message)
@@ -77,11 +75,9 @@ public final class Deliverer: Sendable {
         case .retry: status = .retrying; providerID = nil
         case .failed: status = .failed; providerID = nil
         }
-        let stored: String = status == .sent ? "sent" : (status == .retrying ? "retrying" : "failed")
-        try await database.execute(DeliverySQL.record, [
-            id, stored, attempt, outcome.label, outcome.httpStatus, outcome.smtpCode, outcome.curlCode,
-            outcome.reason, ms, providerID,
-        ])
+        let stored: DeliveryStatus = status == .sent ? .sent : (status == .retrying ? .retrying : .failed)
+        try await database.execute(DeliveryStatements.RecordAttempt(id: id, status: stored, attempt: attempt, outcome: outcome,
+                                                                   milliseconds: ms, providerID: providerID))
         var meta: Logger.Metadata = ["outcome": "\(outcome.label)", "attempt": "\(attempt)", "ms": "\(ms)"]
         if let s = outcome.httpStatus { meta["http_status"] = "\(s)" }
         if let s = outcome.smtpCode { meta["smtp_code"] = "\(s)" }
@@ -127,28 +123,5 @@ public final class Deliverer: Sendable {
                                                        "cool_down": "\(coolDown)"])
         }
         return outcome
-    }
-
-    static func message(id: Int64, row: Row) throws -> OutboundMessage {
-        let payload = try row.bytes(6).map { try JSONValue.parse($0) }?.objectValue ?? [:]
-        return OutboundMessage(id: id, recipient: try row.decodeIfPresent(String.self, 2),
-                               subject: try row.decodeIfPresent(String.self, 3), text: try row.decode(String.self, 4),
-                               html: try row.decodeIfPresent(String.self, 5), payload: payload,
-                               idempotencyKey: try row.decode(String.self, 7), createdAt: try row.decode(Date.self, 8))
-    }
-
-    /// Decodes channel columns starting at `from` (name, type, endpoint, secret_ref, options,
-    /// rate_per_second, burst, enabled).
-    static func channel(row: Row, from start: Int = 10) throws -> Channel {
-        let name = try row.decode(String.self, start)
-        let typeText = try row.decode(String.self, start + 1)
-        guard let type = ChannelType(rawValue: typeText) else {
-            throw DeliveryError(.configuration, "unknown channel type '\(typeText)'", channel: name)
-        }
-        let options = (try? row.bytes(start + 4).map { try JSONValue.parse($0) })??.objectValue ?? [:]
-        return Channel(name: name, type: type, endpoint: try row.decode(String.self, start + 2),
-                       secretRef: try row.decodeIfPresent(String.self, start + 3), options: options,
-                       ratePerSecond: try row.decode(Double.self, start + 5), burst: try row.decode(Int.self, start + 6),
-                       enabled: try row.decode(Bool.self, start + 7))
     }
 }

@@ -1,13 +1,12 @@
 // DeliverySummary: one delivery as operators list it — no bodies, no recipients.
 import Foundation
-import PG
 
 /// A delivery's state for `cs-worker deliveries` and status pages.
 public struct DeliverySummary: Sendable {
     public var id: Int64
     public var channel: String
     public var channelType: String
-    public var status: String
+    public var status: DeliveryStatus
     public var attempts: Int
     /// The provider's reason for the last failure (truncated, scrubbed of secrets).
     public var lastError: String?
@@ -15,19 +14,21 @@ public struct DeliverySummary: Sendable {
     public var createdAt: Date
     public var sentAt: Date?
     public var updatedAt: Date
+}
 
-    init(row: Row) throws {
-        id = try row.decode(Int64.self, 0)
-        channel = try row.decode(String.self, 1)
-        channelType = try row.decode(String.self, 2)
-        status = try row.decode(String.self, 3)
-        attempts = try row.decode(Int.self, 4)
-        lastError = try row.decodeIfPresent(String.self, 5)
-        providerID = try row.decodeIfPresent(String.self, 6)
-        createdAt = try row.decode(Date.self, 7)
-        sentAt = try row.decodeIfPresent(Date.self, 8)
-        updatedAt = try row.decode(Date.self, 9)
-    }
+/// Where a message is in the outbox (`cs.deliveries.status`).
+public enum DeliveryStatus: String, Sendable, CaseIterable, Codable {
+    /// Queued; its `deliver` job has not run yet.
+    case pending
+    /// An attempt is under way (or its worker died mid-attempt: the next one says so).
+    case sending
+    /// Accepted by the far end.
+    case sent
+    /// Failed transiently; the job runs again after a backoff or the provider's Retry-After.
+    case retrying
+    /// Failed permanently or out of attempts.
+    case failed
+    case cancelled
 }
 
 /// One attempt from a delivery's `attempt_log`.

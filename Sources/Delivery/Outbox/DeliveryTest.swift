@@ -20,11 +20,10 @@ public enum DeliveryTest {
         let now = ISO8601.format(Date())
         let payload: [String: JSONValue] = channel.type == .pagerduty
             ? ["severity": "info", "custom_details": ["test": true]] : ["test": true]
-        let r = try await database.query(DeliverySQL.insertDirect, [
-            name, to, "cs-worker test message", "Test message from cs-worker at \(now) through channel \(name).",
-            Optional<String>.none, JSONText(JSONValue.object(payload).serialized), "test:\(name):\(UUID().uuidString)",
-        ])
-        guard let id = try r.first?.decode(Int64.self, 0) else {
+        guard let id = try await database.first(DeliveryStatements.InsertDirect(
+            channel: name, recipient: to, subject: "cs-worker test message",
+            text: "Test message from cs-worker at \(now) through channel \(name).", payload: payload,
+            idempotencyKey: "test:\(name):\(UUID().uuidString)")) else {
             throw DeliveryError(.notFound, "test delivery was not created", channel: name)
         }
         return try await deliverer.deliver(id: id, attempt: 1, isLastAttempt: true, database: database)

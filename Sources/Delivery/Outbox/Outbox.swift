@@ -18,12 +18,13 @@ public enum Outbox {
                                payload: [String: JSONValue] = [:], idempotencyKey: String? = nil,
                                accountID: Int64? = nil, contactID: Int64? = nil, interventionID: Int64? = nil,
                                maxAttempts: Int = 12) async throws -> Int64 {
-        let r = try await connection.query(DeliverySQL.enqueue, [
-            channel, recipient, subject, text, html, JSONText(JSONValue.object(payload).serialized), idempotencyKey,
-            accountID, contactID, interventionID, maxAttempts,
-        ])
-        guard let row = r.first else { throw DeliveryError(.notFound, "enqueue_delivery returned no id", channel: channel) }
-        return try row.decode(Int64.self, 0)
+        guard let id = try await connection.first(DeliveryStatements.Enqueue(
+            channel: channel, recipient: recipient, subject: subject, text: text, html: html, payload: payload,
+            idempotencyKey: idempotencyKey, accountID: accountID, contactID: contactID, interventionID: interventionID,
+            maxAttempts: maxAttempts)) else {
+            throw DeliveryError(.notFound, "enqueue_delivery returned no id", channel: channel)
+        }
+        return id
     }
 
     /// `enqueue(on:…)` on a pooled connection, in its own transaction.
@@ -42,18 +43,16 @@ public enum Outbox {
 
     /// The newest deliveries, optionally of one channel.
     public static func recent(database: Database, limit: Int = 50, channel: String? = nil) async throws -> [DeliverySummary] {
-        try await database.query(DeliverySQL.recent, [limit, channel]).map { try DeliverySummary(row: $0) }
+        try await database.rows(DeliveryStatements.Summaries(which: .recent(channel: channel), limit: limit))
     }
 
     /// Deliveries that failed or are waiting to retry, most recently touched first.
     public static func failures(database: Database, limit: Int = 50) async throws -> [DeliverySummary] {
-        try await database.query(DeliverySQL.failures, [limit]).map { try DeliverySummary(row: $0) }
+        try await database.rows(DeliveryStatements.Summaries(which: .failures, limit: limit))
     }
 
     /// One delivery with its attempt log, or nil.
     public static func detail(id: Int64, database: Database) async throws -> (summary: DeliverySummary, attempts: [DeliveryAttempt])? {
-        guard let row = try await database.query(DeliverySQL.detail, [id]).first else { return nil }
-        let attempts = try row.bytes(10).map { try JSONDecoder().decode([DeliveryAttempt].self, from: Data($0)) } ?? []
-        return (try DeliverySummary(row: row), attempts)
+        try await database.first(DeliveryStatements.Detail(id: id))
     }
 }
