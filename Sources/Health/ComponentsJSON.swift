@@ -1,9 +1,24 @@
 // ComponentsJSON: the compact JSON of a score's components, written fast for 100k-row batches.
+import Basics
 import Foundation
 
-/// Encodes components as `{"key": {"raw": r, "score": s, "weight": w, "effective_weight": e}, …}`
-/// with fixed precision. Hand-written because JSONEncoder is the slowest step at 100k rows.
+/// The one shape of `cs.health_scores.components`:
+/// `{"key": {"raw": r, "score": s, "weight": w, "effective_weight": e}, …}`. Encoded by hand with
+/// fixed precision (JSONEncoder is the slowest step at 100k rows); decoded into `Entry`.
 enum ComponentsJSON {
+    /// One stored component (the key is the object's member name).
+    struct Entry: Decodable, Sendable {
+        var raw: Double?
+        var score: Double?
+        var weight: Double
+        var effectiveWeight: Double
+    }
+
+    /// Decodes a stored components object, keyed by component name.
+    static func decode(_ json: String) throws -> [String: Entry] {
+        try JSONCoding.decoder().decode([String: Entry].self, from: Data(json.utf8))
+    }
+
     static func encode(_ parts: [ComponentScore]) -> String {
         var s = "{"
         s.reserveCapacity(80 * parts.count)

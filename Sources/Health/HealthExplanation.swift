@@ -36,8 +36,8 @@ public struct HealthExplanation: Sendable {
         let r = try await database.rows(HealthStatements.LatestTwoScores(accountID: accountID))
         guard let latest = r.first else { return nil }
         let prior = r.count > 1 ? r[1] : nil
-        let now = try parse(latest.componentsJSON)
-        let before = try prior.map { try parse($0.componentsJSON) } ?? [:]
+        let now = try ComponentsJSON.decode(latest.componentsJSON)
+        let before = try prior.map { try ComponentsJSON.decode($0.componentsJSON) } ?? [:]
         var lines: [ExplainedComponent] = []
         for key in now.keys.sorted(by: order) {
             guard let c = now[key] else { continue }
@@ -59,18 +59,6 @@ public struct HealthExplanation: Sendable {
             band: HealthBand(rawValue: latest.band) ?? .red,
             previousScore: prevScore, previousScoredAt: prior?.scoredAt,
             trend: prevScore.map { score - $0 }, components: lines)
-    }
-
-    private struct Stored: Decodable {
-        var raw: Double?
-        var score: Double?
-        var weight: Double
-        var effective_weight: Double
-    }
-
-    private static func parse(_ json: String) throws -> [String: ComponentScoreLite] {
-        let decoded = try JSONDecoder().decode([String: Stored].self, from: Data(json.utf8))
-        return decoded.mapValues { ComponentScoreLite(raw: $0.raw, score: $0.score, weight: $0.weight, effectiveWeight: $0.effective_weight) }
     }
 
     private static func order(_ a: String, _ b: String) -> Bool {
@@ -109,11 +97,4 @@ public struct HealthExplanation: Sendable {
     private func f(_ x: Double, _ d: Int = 2) -> String { String(format: "%.\(d)f", x) }
     private func signed(_ x: Double) -> String { (x >= 0 ? "+" : "") + String(format: "%.2f", x) }
     private func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s + " " : s + String(repeating: " ", count: w - s.count) }
-}
-
-struct ComponentScoreLite {
-    var raw: Double?
-    var score: Double?
-    var weight: Double
-    var effectiveWeight: Double
 }

@@ -134,21 +134,8 @@ public enum HealthBand: String, Sendable, Codable, Comparable {
 }
 
 /// A scorecard that cannot be used. Raised before any score is written.
-public struct ScorecardError: Error, CustomStringConvertible, Sendable, Equatable {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let raw: String
-        public static let notFound = Code(raw: "not_found")
-        public static let noComponents = Code(raw: "no_components")
-        public static let unknownComponent = Code(raw: "unknown_component")
-        public static let duplicateComponent = Code(raw: "duplicate_component")
-        public static let negativeWeight = Code(raw: "negative_weight")
-        public static let zeroTotalWeight = Code(raw: "zero_total_weight")
-        public static let thresholdsOutOfOrder = Code(raw: "thresholds_out_of_order")
-        public static let nonPositiveLookback = Code(raw: "non_positive_lookback")
-        public static let degenerateRange = Code(raw: "degenerate_range")
-        public static let badParams = Code(raw: "bad_params")
-        public var description: String { raw }
-    }
+public struct ScorecardError: CodedError, Equatable {
+    public typealias Code = ErrorCode<ScorecardError>
 
     public let code: Code
     public let scorecard: String
@@ -163,4 +150,17 @@ public struct ScorecardError: Error, CustomStringConvertible, Sendable, Equatabl
     public var description: String {
         "scorecard '\(scorecard)'" + (component.map { ", component '\($0)'" } ?? "") + ": \(message) [\(code)]"
     }
+}
+
+extension ErrorCode where Domain == ScorecardError {
+    public static let notFound = Self("not_found")
+    public static let noComponents = Self("no_components")
+    public static let unknownComponent = Self("unknown_component")
+    public static let duplicateComponent = Self("duplicate_component")
+    public static let negativeWeight = Self("negative_weight")
+    public static let zeroTotalWeight = Self("zero_total_weight")
+    public static let thresholdsOutOfOrder = Self("thresholds_out_of_order")
+    public static let nonPositiveLookback = Self("non_positive_lookback")
+    public static let degenerateRange = Self("degenerate_range")
+    public static let badParams = Self("bad_params")
 }

@@ -1,7 +1,8 @@
 // LearningError: the typed errors thrown by the Learning module, each with enough context to act on.
+import Basics
 
 /// Everything that can go wrong while parsing, encoding, training or scoring.
-public enum LearningError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum LearningError: CodedError, Equatable {
     /// The input had no rows (or no columns) where some were required.
     case emptyData(context: String)
     /// Two inputs that must line up did not.
@@ -32,4 +33,33 @@ public enum LearningError: Error, Sendable, Equatable, CustomStringConvertible {
         case .numerical(let context): return "numerical failure: \(context)"
         }
     }
+
+    /// The case as a code, so Learning's errors read like every other module's.
+    public var code: ErrorCode<LearningError> {
+        switch self {
+        case .emptyData: return .emptyData
+        case .dimensionMismatch: return .dimensionMismatch
+        case .missingColumn: return .missingColumn
+        case .singleClass: return .singleClass
+        case .invalidParameter: return .invalidParameter
+        case .malformedCSV: return .malformedCSV
+        case .rowOutOfRange: return .rowOutOfRange
+        case .numerical: return .numerical
+        }
+    }
+
+    public var message: String { description }
+}
+
+/// Learning keeps its errors an enum with associated values (its API throws them typed:
+/// `throws(LearningError)`); the codes mirror the cases.
+extension ErrorCode where Domain == LearningError {
+    public static let emptyData = Self("emptyData")
+    public static let dimensionMismatch = Self("dimensionMismatch")
+    public static let missingColumn = Self("missingColumn")
+    public static let singleClass = Self("singleClass")
+    public static let invalidParameter = Self("invalidParameter")
+    public static let malformedCSV = Self("malformedCSV")
+    public static let rowOutOfRange = Self("rowOutOfRange")
+    public static let numerical = Self("numerical")
 }

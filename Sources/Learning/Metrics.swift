@@ -143,29 +143,49 @@ public enum Metrics {
         guard bins >= 2 else { throw .invalidParameter(name: "bins", reason: "must be >= 2") }
         let sortedExpected = expected.filter { !$0.isNaN }.sorted()
         guard !sortedExpected.isEmpty, !actual.isEmpty else { throw .emptyData(context: "psi") }
+        let edges = quantileEdges(sorted: sortedExpected, bins: bins)
+        let withMissing = expected.contains { $0.isNaN } || actual.contains { $0.isNaN }
+        func shares(_ values: [Double]) -> [Double] {
+            var counts = binCounts(values, edges: edges)
+            if withMissing { counts.append(Double(values.reduce(0) { $0 + ($1.isNaN ? 1 : 0) })) }
+            return counts.map { $0 / Double(values.count) }
+        }
+        return psi(expectedShares: shares(expected), actualShares: shares(actual), epsilon: epsilon)
+    }
+
+    /// The de-duplicated cut points between `bins` equal-frequency bins of ascending `sorted`
+    /// values (linear-interpolated quantiles, NumPy's default): bin k holds (edge[k-1], edge[k]].
+    public static func quantileEdges(sorted: [Double], bins: Int) -> [Double] {
         var edges: [Double] = []
-        for k in 1..<bins {
-            let q = MathUtil.quantile(sorted: sortedExpected, Double(k) / Double(bins))
+        for k in 1..<max(bins, 2) {
+            let q = MathUtil.quantile(sorted: sorted, Double(k) / Double(bins))
             if edges.last != q { edges.append(q) }
         }
-        let withMissing = expected.contains { $0.isNaN } || actual.contains { $0.isNaN }
-        let binCount = edges.count + 1 + (withMissing ? 1 : 0)
-        func shares(_ values: [Double]) -> [Double] {
-            var counts = [Double](repeating: 0, count: binCount)
-            for v in values {
-                if v.isNaN { counts[binCount - 1] += 1; continue }
-                var lo = 0, hi = edges.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if v <= edges[mid] { hi = mid } else { lo = mid + 1 }
-                }
-                counts[lo] += 1
+        return edges
+    }
+
+    /// How many of `values` fall in each bin of `edges` (`edges.count + 1` bins); NaN is skipped.
+    public static func binCounts(_ values: [Double], edges: [Double]) -> [Double] {
+        var counts = [Double](repeating: 0, count: edges.count + 1)
+        for v in values where !v.isNaN {
+            var lo = 0, hi = edges.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if v <= edges[mid] { hi = mid } else { lo = mid + 1 }
             }
-            return counts.map { max($0 / Double(values.count), epsilon) }
+            counts[lo] += 1
         }
-        let e = shares(expected), a = shares(actual)
+        return counts
+    }
+
+    /// Σ (actual − expected) · ln(actual / expected) over bins given as shares, each share
+    /// floored at `epsilon` so an empty bin does not make the index infinite.
+    public static func psi(expectedShares: [Double], actualShares: [Double], epsilon: Double = 1e-4) -> Double {
         var total = 0.0
-        for k in 0..<binCount { total += (a[k] - e[k]) * log(a[k] / e[k]) }
+        for k in 0..<min(expectedShares.count, actualShares.count) {
+            let e = max(expectedShares[k], epsilon), a = max(actualShares[k], epsilon)
+            total += (a - e) * log(a / e)
+        }
         return total
     }
 }

@@ -63,31 +63,21 @@ public struct Migrator: Sendable {
     /// Applies what is missing; returns the versions applied by this call.
     @discardableResult
     public func migrate(_ conn: Connection) async throws -> [Int] {
-        try await conn.execute("SELECT pg_advisory_lock($1)", [Migrator.lockKey])
+        try await conn.execute(Statements.Lock(take: true))
         do {
             let applied = try await run(conn)
-            try await conn.execute("SELECT pg_advisory_unlock($1)", [Migrator.lockKey])
+            try await conn.execute(Statements.Lock(take: false))
             return applied
         } catch {
-            _ = try? await conn.execute("SELECT pg_advisory_unlock($1)", [Migrator.lockKey])
+            _ = try? await conn.execute(Statements.Lock(take: false))
             throw error
         }
     }
 
     private func run(_ conn: Connection) async throws -> [Int] {
-        try await conn.executeScript("""
-            CREATE SCHEMA IF NOT EXISTS cs;
-            CREATE TABLE IF NOT EXISTS cs.schema_migrations (
-                version    integer PRIMARY KEY,
-                name       text NOT NULL,
-                checksum   text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            );
-            """)
+        try await conn.executeScript(Statements.createLedger)
         var done: [Int: String] = [:]
-        for row in try await conn.query("SELECT version, checksum FROM cs.schema_migrations") {
-            done[try row.decode(Int.self, 0)] = try row.decode(String.self, 1)
-        }
+        for (version, checksum) in try await conn.rows(Statements.Applied()) { done[version] = checksum }
         var applied: [Int] = []
         for m in migrations {
             if let sum = done[m.version] {
@@ -96,14 +86,12 @@ public struct Migrator: Sendable {
                 }
                 continue
             }
-            try await conn.executeScript("BEGIN")
             do {
-                try await conn.executeScript(m.sql)
-                try await conn.execute("INSERT INTO cs.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                                       [m.version, m.name, m.checksum])
-                try await conn.executeScript("COMMIT")
+                try await conn.transaction { tx in
+                    try await tx.executeScript(m.sql)
+                    try await tx.execute(Statements.Record(migration: m))
+                }
             } catch {
-                try? await conn.executeScript("ROLLBACK")
                 throw MigrationError(version: m.version, name: m.name, underlying: error)
             }
             logger.notice("applied migration", metadata: ["version": "\(m.version)", "name": "\(m.name)"])
@@ -113,10 +101,58 @@ public struct Migrator: Sendable {
     }
 }
 
+extension Migrator {
+    /// The migrator's own SQL: its lock and its ledger, `cs.schema_migrations`.
+    enum Statements {
+        /// Takes (`take`) or releases the session-level advisory lock that serialises migrators.
+        struct Lock: Statement {
+            var take: Bool
+            var sql: String { take ? "SELECT pg_advisory_lock($1)" : "SELECT pg_advisory_unlock($1)" }
+            var bindings: [any SQLParameter] { [Migrator.lockKey] }
+        }
+
+        /// The ledger, created before anything else (a script: DDL, no parameters).
+        static let createLedger = """
+            CREATE SCHEMA IF NOT EXISTS cs;
+            CREATE TABLE IF NOT EXISTS cs.schema_migrations (
+                version    integer PRIMARY KEY,
+                name       text NOT NULL,
+                checksum   text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            );
+            """
+
+        struct Applied: Statement {
+            var sql: String { "SELECT version, checksum FROM cs.schema_migrations" }
+            func decode(_ row: Row) throws -> (version: Int, checksum: String) { (try row.decode(Int.self, 0), try row.decode(String.self, 1)) }
+        }
+
+        struct Record: Statement {
+            var migration: Migration
+            var sql: String { "INSERT INTO cs.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)" }
+            var bindings: [any SQLParameter] { [migration.version, migration.name, migration.checksum] }
+        }
+    }
+}
+
 /// A migration file failed; the database is as it was before that file.
-public struct MigrationError: Error, CustomStringConvertible {
+public struct MigrationError: CodedError {
+    public let code: ErrorCode<MigrationError> = .fileFailed
     public let version: Int
     public let name: String
-    public let underlying: any Error
-    public var description: String { "migration \(version)_\(name) failed: \(underlying)" }
+    /// What the server said, with its SQLSTATE, when the failure came from it.
+    public let serverError: PGError?
+    public let reason: String
+    init(version: Int, name: String, underlying: any Error) {
+        self.version = version; self.name = name
+        serverError = underlying as? PGError
+        reason = "\(underlying)"
+    }
+    public var message: String { "migration \(version)_\(name) failed: \(reason)" }
+    public var description: String { message }
+}
+
+extension ErrorCode where Domain == MigrationError {
+    /// A migration file did not apply; its transaction was rolled back.
+    public static let fileFailed = Self("fileFailed")
 }

@@ -1,28 +1,12 @@
 // PGError: every failure of the PostgreSQL layer, with the server's own fields.
+import Basics
 import CLibpq
 
 /// A failure talking to PostgreSQL. Callers switch on `code`; logs get everything else.
 ///
 /// `query` is the SQL text only, never its parameters (they may hold personal data).
-public struct PGError: Error, CustomStringConvertible, Sendable {
-    /// What kind of failure this is. A closed set of static values so codes can grow.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        enum Base: String, Sendable { case connectionFailed, connectionLost, server, decoding, usage, cancelled }
-        let base: Base
-        /// The connection could not be opened (bad URL, server down, auth refused).
-        public static let connectionFailed = Code(base: .connectionFailed)
-        /// An open connection broke: the server restarted, the network dropped.
-        public static let connectionLost = Code(base: .connectionLost)
-        /// The server answered with an error: see `sqlState`.
-        public static let server = Code(base: .server)
-        /// A value could not be decoded into the Swift type asked for.
-        public static let decoding = Code(base: .decoding)
-        /// The caller used the API wrongly (for example a statement inside a broken transaction).
-        public static let usage = Code(base: .usage)
-        /// The call was cancelled before it finished.
-        public static let cancelled = Code(base: .cancelled)
-        public var description: String { base.rawValue }
-    }
+public struct PGError: CodedError {
+    public typealias Code = ErrorCode<PGError>
 
     public var code: Code
     /// The five-character SQLSTATE, when the server sent one (`23505` unique violation…).
@@ -76,4 +60,19 @@ public struct PGError: Error, CustomStringConvertible, Sendable {
                        detail: field(Int32(UInt8(ascii: "D"))), hint: field(Int32(UInt8(ascii: "H"))),
                        query: query)
     }
+}
+
+extension ErrorCode where Domain == PGError {
+    /// The connection could not be opened (bad URL, server down, auth refused).
+    public static let connectionFailed = Self("connectionFailed")
+    /// An open connection broke: the server restarted, the network dropped.
+    public static let connectionLost = Self("connectionLost")
+    /// The server answered with an error: see `sqlState`.
+    public static let server = Self("server")
+    /// A value could not be decoded into the Swift type asked for.
+    public static let decoding = Self("decoding")
+    /// The caller used the API wrongly (for example a statement inside a broken transaction).
+    public static let usage = Self("usage")
+    /// The call was cancelled before it finished.
+    public static let cancelled = Self("cancelled")
 }

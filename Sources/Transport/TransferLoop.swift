@@ -204,7 +204,7 @@ final class TransferLoop: @unchecked Sendable {
     private func logFailure(_ transfer: ActiveTransfer, _ error: TransportError) {
         var metadata: Logger.Metadata = [
             "transfer": "\(transfer.ticket.id)", "url": "\(transfer.redacted)",
-            "code": "\(error.code.rawValue)", "curlCode": "\(error.curlCode)",
+            "code": "\(error.code.name)", "curlCode": "\(error.curlCode)",
         ]
         if let reply = error.replyCode { metadata["replyCode"] = "\(reply)" }
         logger.debug("transfer failed", metadata: metadata)

@@ -1,32 +1,16 @@
 // TransportError: the one error type Transport throws (besides CancellationError).
 // It carries enough context to decide "retry or give up" without ever holding a secret.
 
+import Basics
+
 /// A failed transfer, with curl's own diagnosis attached.
 ///
 /// Callers branch on `code` (a closed set) rather than on curl's ~100 error numbers;
 /// `curlCode`, `message` and `replyCode` are kept for logs and for the rare case that needs them.
 /// `url` is already redacted, so the error can be logged or stored as is.
-public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct TransportError: CodedError, Equatable {
     /// What went wrong, coarsely: the part callers switch on.
-    public enum Code: String, Sendable, Equatable, CaseIterable {
-        case couldNotConnect
-        case timedOut
-        case tls
-        case dns
-        case sendFailed
-        case recvFailed
-        /// An SMTP server answered 4xx/5xx; see `replyCode`.
-        case smtpRejected
-        /// Credentials were refused (SMTP AUTH, 535 and friends).
-        case authFailed
-        /// The request could not be expressed (bad URL, unsupported scheme, bad option).
-        case invalidRequest
-        /// The response body exceeded `HTTPRequest.maxResponseBytes`.
-        case responseTooLarge
-        /// The client was shut down before the transfer completed.
-        case shutdown
-        case other
-    }
+    public typealias Code = ErrorCode<TransportError>
 
     public var code: Code
     /// libcurl's `CURLcode` number (0 when the failure did not come from curl).
@@ -59,16 +43,36 @@ public struct TransportError: Error, Sendable, Equatable, CustomStringConvertibl
         case .smtpRejected:
             guard let reply = replyCode else { return true }
             return (400..<500).contains(reply)
-        case .tls, .authFailed, .invalidRequest, .responseTooLarge, .other:
+        default: // .tls, .authFailed, .invalidRequest, .responseTooLarge, .other
             return false
         }
     }
 
     public var description: String {
-        var s = "TransportError.\(code.rawValue)(curl \(curlCode)"
+        var s = "TransportError.\(code.name)(curl \(curlCode)"
         if let replyCode { s += ", reply \(replyCode)" }
         s += "): \(message)"
         if let url { s += " [\(url)]" }
         return s
     }
+}
+
+extension ErrorCode where Domain == TransportError {
+    public static let couldNotConnect = Self("couldNotConnect")
+    public static let timedOut = Self("timedOut")
+    public static let tls = Self("tls")
+    public static let dns = Self("dns")
+    public static let sendFailed = Self("sendFailed")
+    public static let recvFailed = Self("recvFailed")
+    /// An SMTP server answered 4xx/5xx; see `replyCode`.
+    public static let smtpRejected = Self("smtpRejected")
+    /// Credentials were refused (SMTP AUTH, 535 and friends).
+    public static let authFailed = Self("authFailed")
+    /// The request could not be expressed (bad URL, unsupported scheme, bad option).
+    public static let invalidRequest = Self("invalidRequest")
+    /// The response body exceeded `HTTPRequest.maxResponseBytes`.
+    public static let responseTooLarge = Self("responseTooLarge")
+    /// The client was shut down before the transfer completed.
+    public static let shutdown = Self("shutdown")
+    public static let other = Self("other")
 }

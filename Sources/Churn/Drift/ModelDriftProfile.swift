@@ -34,12 +34,8 @@ public struct ModelDriftProfile: Sendable, Codable, Equatable {
             guard case .numeric(let values) = column else { continue }
             let present = values.filter { !$0.isNaN }.sorted()
             guard !present.isEmpty else { continue }
-            var edges: [Double] = []
-            for k in 1..<bins {
-                let q = quantile(present, Double(k) / Double(bins))
-                if edges.last != q { edges.append(q) }
-            }
-            let counts = binCounts(present, edges: edges)
+            let edges = Metrics.quantileEdges(sorted: present, bins: bins)
+            let counts = Metrics.binCounts(present, edges: edges)
             out[name] = Feature(edges: edges, shares: counts.map { $0 / Double(present.count) },
                                 missingShare: Double(values.count - present.count) / Double(max(values.count, 1)))
         }
@@ -54,37 +50,11 @@ public struct ModelDriftProfile: Sendable, Codable, Equatable {
         let present = live.filter { !$0.isNaN }
         let liveMissing = Double(live.count - present.count) / Double(live.count)
         var train = feature.shares.map { $0 * (1 - feature.missingShare) }
-        var now = binCounts(present, edges: feature.edges).map { $0 / Double(live.count) }
+        var now = Metrics.binCounts(present, edges: feature.edges).map { $0 / Double(live.count) }
         if feature.missingShare > 0 || liveMissing > 0 {
             train.append(feature.missingShare)
             now.append(liveMissing)
         }
-        var total = 0.0
-        for k in train.indices {
-            let e = max(train[k], epsilon), a = max(now[k], epsilon)
-            total += (a - e) * log(a / e)
-        }
-        return total
-    }
-
-    static func binCounts(_ values: [Double], edges: [Double]) -> [Double] {
-        var counts = [Double](repeating: 0, count: edges.count + 1)
-        for v in values where !v.isNaN {
-            var lo = 0, hi = edges.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if v <= edges[mid] { hi = mid } else { lo = mid + 1 }
-            }
-            counts[lo] += 1
-        }
-        return counts
-    }
-
-    /// Linear-interpolated quantile of sorted values (NumPy's default), matching `Metrics.psi`'s edges.
-    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
-        let position = q * Double(sorted.count - 1)
-        let lower = Int(position.rounded(.down)), upper = min(lower + 1, sorted.count - 1)
-        let fraction = position - Double(lower)
-        return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
+        return Metrics.psi(expectedShares: train, actualShares: now, epsilon: epsilon)
     }
 }

@@ -1,4 +1,5 @@
 // ChurnBatchScorer: probabilities and top factors for many rows, split across cores.
+import Basics
 import Dispatch
 import Foundation
 import Learning
@@ -45,16 +46,9 @@ public enum ChurnBatchScorer {
         var out = "["
         for (i, f) in factors.enumerated() {
             if i > 0 { out += "," }
-            out += "{\"name\":\""
-            for scalar in f.name.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            out += "\",\"value\":\(f.value.isFinite ? "\(f.value)" : "0")}"
+            out += "{\"name\":"
+            JSONValue.writeString(f.name, into: &out)
+            out += ",\"value\":\(f.value.isFinite ? "\(f.value)" : "0")}"
         }
         return out + "]"
     }

@@ -39,7 +39,7 @@ enum ResponseClassifier {
             let reply = error.replyText.map { "\(error.replyCode.map(String.init) ?? "") \($0)" }
             outcome.reason = (reply ?? error.message).trimmingCharacters(in: .whitespaces)
         } else {
-            outcome.reason = "\(error.code.rawValue): \(error.message)"
+            outcome.reason = "\(error.code.name): \(error.message)"
         }
         if error.isTransient {
             outcome.verdict = .retry(after: nil)

@@ -1,4 +1,5 @@
 // CronExpression: standard 5-field cron ("m h dom mon dow"), evaluated in a time zone.
+import Basics
 import Foundation
 
 /// A parsed cron schedule. Fields: minute 0-59, hour 0-23, day of month 1-31, month
@@ -110,9 +111,16 @@ public struct CronExpression: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A cron expression that does not parse, with the reason.
-public struct CronError: Error, CustomStringConvertible, Sendable {
+public struct CronError: CodedError {
+    public let code: ErrorCode<CronError> = .invalidExpression
     public let expression: String
     public let reason: String
     init(_ expression: String, _ reason: String) { self.expression = expression; self.reason = reason }
-    public var description: String { "invalid cron expression '\(expression)': \(reason)" }
+    public var message: String { "invalid cron expression '\(expression)': \(reason)" }
+    public var description: String { message }
+}
+
+extension ErrorCode where Domain == CronError {
+    /// The expression does not parse (fields, ranges, steps).
+    public static let invalidExpression = Self("invalidExpression")
 }

@@ -1,4 +1,5 @@
 // Schedules: cron rows in cs.schedules, as operators add, list and remove them.
+import Basics
 import Foundation
 import PG
 
@@ -26,8 +27,15 @@ public struct Schedule: Sendable, Equatable {
 }
 
 /// A schedule that cannot be stored (bad cron, unknown time zone, args not an object).
-public struct ScheduleError: Error, CustomStringConvertible, Sendable {
-    public let description: String
+public struct ScheduleError: CodedError {
+    public let code: ErrorCode<ScheduleError>
+    public let message: String
+    public var description: String { message }
+}
+
+extension ErrorCode where Domain == ScheduleError {
+    public static let unknownTimeZone = Self("unknownTimeZone")
+    public static let argsNotAnObject = Self("argsNotAnObject")
 }
 
 /// Reads and writes cs.schedules. Validates before writing, so the leader never meets a
@@ -39,9 +47,9 @@ public struct ScheduleStore: Sendable {
     /// Adds or replaces a schedule; its first slot is the next one after now.
     public func upsert(_ s: Schedule) async throws {
         let cron = try CronExpression(s.cron)
-        guard let tz = TimeZone(identifier: s.timeZone) else { throw ScheduleError(description: "unknown time zone '\(s.timeZone)'") }
+        guard let tz = TimeZone(identifier: s.timeZone) else { throw ScheduleError(code: .unknownTimeZone, message: "unknown time zone '\(s.timeZone)'") }
         guard let obj = try? JSONSerialization.jsonObject(with: Data(s.argsJSON.utf8)), obj is [String: Any] else {
-            throw ScheduleError(description: "args must be a JSON object")
+            throw ScheduleError(code: .argsNotAnObject, message: "args must be a JSON object")
         }
         let next = cron.next(after: Date(), in: tz)
         try await database.execute(QueueStatements.UpsertSchedule(schedule: s, nextSlot: next))
