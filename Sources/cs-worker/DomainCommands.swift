@@ -3,6 +3,7 @@ import ArgumentParser
 import Basics
 import Demo
 import Foundation
+import Health
 import PG
 import Queue
 import Success
@@ -14,7 +15,7 @@ struct Explain: AsyncParsableCommand {
 
     func run() async throws {
         let explanation = try await global.withDatabase { db in
-            try await SuccessService(database: db, logger: global.logger()).explain(accountID: account)
+            try await HealthExplanation.load(accountID: account, database: db)
         }
         guard let explanation else {
             print("account \(account) has no health score yet (run score_accounts)")

@@ -113,7 +113,7 @@ import Testing
             let count = try await db.database.query("SELECT count(*) FROM cs.health_scores")
             #expect(try count[0].decode(Int.self, 0) == 8)
 
-            #expect(try await SuccessService(database: db.database, logger: TestEnvironment.logger).explain(accountID: 999) == nil)
+            #expect(try await HealthExplanation.load(accountID: 999, database: db.database) == nil)
             // Explain shows components, weights, raw values and what moved.
             let e = try #require(try await HealthExplanation.load(accountID: 1, database: db.database))
             #expect(abs(e.score - 70.42) < 0.01 && e.band == .green)

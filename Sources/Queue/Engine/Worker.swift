@@ -179,7 +179,6 @@ public final class Worker: Service, @unchecked Sendable {
         let cfg = configuration
         let threshold = max(1, min(cfg.claimBatch, cfg.concurrency) / 4)
         let maxBacklog = max(cfg.claimBatch * 8, 2000)
-        defer { if let c = conn { Task { await c.close() } } }
         while !Task.isCancelled {
             let running = tracker.count
             let free = cfg.concurrency - running
@@ -209,12 +208,13 @@ public final class Worker: Service, @unchecked Sendable {
                     logger.warning("claim failed; retrying", metadata: ["error": "\(error)", "try": "\(failures)"])
                     if let c = conn { await c.close() }
                     conn = nil
-                    do { try await Task.sleep(for: Backoff(base: .milliseconds(100), cap: .seconds(5)).delay(attempt: failures)) } catch { return }
+                    do { try await Task.sleep(for: Backoff(base: .milliseconds(100), cap: .seconds(5)).delay(attempt: failures)) } catch { break }
                     continue
                 }
             }
             await producerWake.wait()
         }
+        if let c = conn { await c.close() }
     }
 
     private func claim(_ conn: Connection, queue: String, limit: Int) async throws -> [Job] {
