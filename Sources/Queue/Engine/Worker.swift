@@ -84,7 +84,7 @@ public final class Worker: Service, @unchecked Sendable {
     /// Runs until a graceful shutdown or cancellation, and returns once every outcome is
     /// written. Rides out database outages: every loop reconnects with backoff.
     public func run() async throws {
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             // The engine runs in a task of its own, so cancelling `run()` turns into a quick,
             // orderly stop (release, write outcomes, deregister) instead of abandoning it.
             let engine = Task { await self.runEngine() }
