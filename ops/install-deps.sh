@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what cs-worker needs on Debian and is missing: PostgreSQL (server + client),
 # libpq and libcurl headers, pkg-config, and the Python SMTP server the tests talk to.
+# With --tests, also what only the tests use: Postfix and Cyrus SASL's tools (a real mail
+# server for the email integration test, run as a private instance: /etc/postfix is left
+# unconfigured) and openssl (its test CA).
 # Safe to run again: it installs only what is absent. Needs root (or sudo) for apt-get.
 set -euo pipefail
 
@@ -11,11 +14,19 @@ dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 ls /usr/lib/postgresql/*/bin/pgbench >/dev/null 2>&1 || command -v pgbench >/dev/null 2>&1 || need+=(postgresql-contrib)
+if [ "${1:-}" = --tests ]; then
+    [ -x /usr/sbin/postfix ] || need+=(postfix)
+    [ -x /usr/sbin/saslpasswd2 ] || need+=(sasl2-bin)
+    dpkg -s libsasl2-modules >/dev/null 2>&1 || need+=(libsasl2-modules)
+    command -v openssl >/dev/null 2>&1 || need+=(openssl)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     echo "installing: ${need[*]}" >&2
     $SUDO apt-get update -qq
+    # Postfix unconfigured and not started: the tests run their own instance.
+    echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections 2>/dev/null || true
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null 2>&1 || export PATH="/opt/swift/usr/bin:$PATH"
 
-ops/install-deps.sh
+ops/install-deps.sh --tests
 DATABASE_URL="$(ops/pg-up.sh)"
 export DATABASE_URL
 echo "tests use $(echo "$DATABASE_URL" | sed -E 's#://([^:@/]+):[^@/]+@#://\1:***@#')" >&2

@@ -36,13 +36,13 @@ public enum JSONValue: Sendable, Hashable, Codable {
 
     /// Parses a JSON object's text (a `jsonb` column); nil when it is not an object.
     public static func object(fromJSON text: String) -> [String: JSONValue]? {
-        guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { return nil }
+        guard case .object(let o)? = try? JSONCoding.decoder(snakeCase: false).decode(JSONValue.self, from: Data(text.utf8)) else { return nil }
         return o
     }
 
     /// Parses JSON bytes (a jsonb column in text form). Throws on malformed input.
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        try JSONCoding.decoder(snakeCase: false).decode(JSONValue.self, from: Data(bytes))
     }
 
     /// Member of an object, or nil.

@@ -149,17 +149,20 @@ enum InterventionStatements {
         }
     }
 
+    /// Values from the host application's rows go through cs.template_value for the channel
+    /// that carries them (sql/0006_template_values.sql): Slack's mrkdwn is escaped, email and
+    /// SMS text loses control characters. Templates themselves are the operator's.
     private static let deliver = """
         UPDATE cs.interventions i
         SET delivery_id = cs.enqueue_delivery(
                 i.channel,
                 CASE WHEN c.type IN ('smtp', 'email_http', 'sms') THEN coalesce(r.recipient, a.csm) END,
                 replace(replace(replace(replace(replace(replace(r.subject,
-                    '{{account_name}}', a.name), '{{account_id}}', a.id::text), '{{score}}', coalesce(i.score::text, 'unscored')),
-                    '{{band}}', coalesce(i.band, 'unscored')), '{{reason}}', i.reason), '{{owner}}', coalesce(i.owner, 'unassigned')),
+                    '{{account_name}}', cs.template_value(c.type, a.name)), '{{account_id}}', a.id::text), '{{score}}', coalesce(i.score::text, 'unscored')),
+                    '{{band}}', coalesce(i.band, 'unscored')), '{{reason}}', cs.template_value(c.type, i.reason)), '{{owner}}', cs.template_value(c.type, coalesce(i.owner, 'unassigned'))),
                 replace(replace(replace(replace(replace(replace(r.body,
-                    '{{account_name}}', a.name), '{{account_id}}', a.id::text), '{{score}}', coalesce(i.score::text, 'unscored')),
-                    '{{band}}', coalesce(i.band, 'unscored')), '{{reason}}', i.reason), '{{owner}}', coalesce(i.owner, 'unassigned')),
+                    '{{account_name}}', cs.template_value(c.type, a.name)), '{{account_id}}', a.id::text), '{{score}}', coalesce(i.score::text, 'unscored')),
+                    '{{band}}', coalesce(i.band, 'unscored')), '{{reason}}', cs.template_value(c.type, i.reason)), '{{owner}}', cs.template_value(c.type, coalesce(i.owner, 'unassigned'))),
                 NULL,
                 jsonb_build_object('intervention_id', i.id, 'rule', i.rule, 'account_id', i.account_id,
                                    'score', i.score, 'band', i.band),

@@ -3,7 +3,9 @@
 
 enum LoopbackSMTPScript {
     /// argv: <directory> <config json>. Config: {"reject": {addr: reply line}, "data": reply line
-    /// or null, "auth": [user, password] or null, "store": false to accept and forget (benchmarks)}. Prints "READY <port>" once listening; exits
+    /// or null, "data_once": [reply lines] answered to the first DATAs in turn (then the usual
+    /// answer), "auth": [user, password] or null, "auth_reply": the reply line to a failed
+    /// AUTH (default 535), "store": false to accept and forget (benchmarks)}. Prints "READY <port>" once listening; exits
     /// when stdin closes (so it dies with the test process). Each accepted message becomes
     /// NNNNNN.eml (raw bytes, un-dot-stuffed) and NNNNNN.json (envelope), json written last.
     static let source = #"""
@@ -16,6 +18,8 @@ REJECT = {k.lower(): v for k, v in (CONFIG.get("reject") or {}).items()}
 DATA_REPLY = CONFIG.get("data")
 AUTH = CONFIG.get("auth")
 STORE = CONFIG.get("store", True)
+DATA_ONCE = list(CONFIG.get("data_once") or [])
+AUTH_REPLY = CONFIG.get("auth_reply")
 
 class Handler:
     def __init__(self):
@@ -29,6 +33,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if DATA_ONCE:
+            return DATA_ONCE.pop(0)
         if DATA_REPLY:
             return DATA_REPLY
         self.n += 1
@@ -46,6 +52,8 @@ class Handler:
 
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = bool(AUTH) and auth_data.login.decode() == AUTH[0] and auth_data.password.decode() == AUTH[1]
+    if not ok and AUTH_REPLY:
+        return AuthResult(success=False, handled=False, message=AUTH_REPLY)
     return AuthResult(success=ok, handled=False)
 
 async def main():

@@ -35,9 +35,13 @@ public final class LoopbackSMTPServer: Sendable {
     ///   - rejectRecipients: address → SMTP code (e.g. 451, 550) to answer RCPT TO with.
     ///   - dataReply: a code to answer the end of DATA with instead of accepting (e.g. 451, 554).
     ///   - credentials: require AUTH (PLAIN/LOGIN, no TLS) with this user and password.
+    ///   - dataRepliesOnce: codes answered to the first DATAs in turn (e.g. [451]: refuse the
+    ///     first message at end of data, accept the next).
+    ///   - authFailureReply: the full reply line to a failed AUTH (e.g. "454 4.7.0 Temporary
+    ///     authentication failure"); 535 when nil.
     ///   - store: false accepts every message and forgets it (benchmarks: no disk writes).
-    public init(rejectRecipients: [String: Int] = [:], dataReply: Int? = nil,
-                credentials: (user: String, password: String)? = nil, store: Bool = true,
+    public init(rejectRecipients: [String: Int] = [:], dataReply: Int? = nil, dataRepliesOnce: [Int] = [],
+                credentials: (user: String, password: String)? = nil, authFailureReply: String? = nil, store: Bool = true,
                 filePath: String = #filePath) throws {
         let python = Self.python(filePath: filePath)
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
@@ -52,6 +56,8 @@ public final class LoopbackSMTPServer: Sendable {
             "reject": rejectRecipients.mapValues(Self.replyLine),
             "data": dataReply.map(Self.replyLine) ?? NSNull(),
             "store": store,
+            "data_once": dataRepliesOnce.map(Self.replyLine),
+            "auth_reply": authFailureReply ?? NSNull(),
         ]
         if let credentials { config["auth"] = [credentials.user, credentials.password] }
         let configJSON = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
@@ -95,15 +101,16 @@ public final class LoopbackSMTPServer: Sendable {
     /// Starts the server on a thread of its own and waits for it without blocking the
     /// cooperative pool (its `init` blocks until Python listens: a few hundred ms, and
     /// many such blocks at once would stall every task, heartbeats included).
-    public static func start(rejectRecipients: [String: Int] = [:], dataReply: Int? = nil,
-                             credentials: (user: String, password: String)? = nil, store: Bool = true,
-                             filePath: String = #filePath) async throws -> LoopbackSMTPServer {
+    public static func start(rejectRecipients: [String: Int] = [:], dataReply: Int? = nil, dataRepliesOnce: [Int] = [],
+                             credentials: (user: String, password: String)? = nil, authFailureReply: String? = nil,
+                             store: Bool = true, filePath: String = #filePath) async throws -> LoopbackSMTPServer {
         let box = Locked<(user: String, password: String)?>(credentials)
         return try await withCheckedThrowingContinuation { (c: CheckedContinuation<LoopbackSMTPServer, Error>) in
             Thread {
                 c.resume(with: Result {
-                    try LoopbackSMTPServer(rejectRecipients: rejectRecipients, dataReply: dataReply,
-                                           credentials: box.withLock { $0 }, store: store, filePath: filePath)
+                    try LoopbackSMTPServer(rejectRecipients: rejectRecipients, dataReply: dataReply, dataRepliesOnce: dataRepliesOnce,
+                                           credentials: box.withLock { $0 }, authFailureReply: authFailureReply,
+                                           store: store, filePath: filePath)
                 })
             }.start()
         }

@@ -1,4 +1,5 @@
 // SQLParameter / SQLDecodable: how Swift values travel to and from PostgreSQL's text format.
+import Basics
 import CLibpq
 import Foundation
 
@@ -33,10 +34,7 @@ public struct JSONText: SQLParameter, Hashable {
     public init(_ text: String) { self.text = text }
     /// Encodes any `Encodable` value with sorted keys, so equal values give equal text.
     public init<T: Encodable>(encoding value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        text = String(decoding: try encoder.encode(value), as: UTF8.self)
+        text = try JSONCoding.string(value, snakeCase: false)
     }
     public var sqlText: String? { text }
 }

@@ -82,6 +82,10 @@ extension ActiveTransfer {
         }
         o.string(CURLOPT_URL, url)
         o.string(CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+        // One connection per message. After a refused transaction (a 4xx/5xx at end of data)
+        // libcurl keeps the session without RSET, and the next MAIL on it gets "503 nested
+        // MAIL command": a reused connection would turn one refusal into several.
+        o.long(CURLOPT_FORBID_REUSE, 1)
         o.long(CURLOPT_CONNECTTIMEOUT_MS, m.connectTimeout.curlMilliseconds)
         o.long(CURLOPT_TIMEOUT_MS, m.timeout.curlMilliseconds)
         // STARTTLS: mandatory when asked, otherwise opportunistic (used when offered).

@@ -53,6 +53,15 @@ public final class CurlClient: Sendable {
     /// Submits one message. Rejections (4xx/5xx at any stage) throw `TransportError` with
     /// code `.smtpRejected` and the server's `replyCode`.
     public func send(_ mail: SMTPRequest) async throws -> SMTPResponse {
+        // The envelope goes into SMTP commands verbatim: a CR or LF there would pipeline
+        // commands of the caller's choosing. Callers validate addresses; this is the floor.
+        for address in [mail.mailFrom] + mail.recipients where !SMTPRequest.isSafeEnvelopeAddress(address) {
+            throw TransportError(code: .invalidRequest, message: "envelope address with a control character, space or angle bracket refused",
+                                 url: RedactedURL(mail.url))
+        }
+        if mail.recipients.isEmpty {
+            throw TransportError(code: .invalidRequest, message: "no envelope recipient", url: RedactedURL(mail.url))
+        }
         guard case .smtp(let response) = try await perform(.smtp(mail)) else {
             throw TransportError(code: .other, message: "unexpected outcome kind", url: RedactedURL(mail.url))
         }

@@ -24,6 +24,12 @@ public struct SMTPRequest: Sendable {
     public var timeout: Duration
     public var caBundlePath: String?
 
+    /// Printable ASCII with no space and no angle bracket: what may stand between `<` and
+    /// `>` in MAIL FROM and RCPT TO without changing the command.
+    public static func isSafeEnvelopeAddress(_ address: String) -> Bool {
+        !address.isEmpty && address.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+    }
+
     public init(url: String, requireTLS: Bool = false, username: String? = nil, password: String? = nil,
                 mailFrom: String, recipients: [String], message: [UInt8], heloName: String? = nil,
                 connectTimeout: Duration = .seconds(5), timeout: Duration = .seconds(30),

@@ -34,15 +34,17 @@ public struct TransportError: CodedError, Equatable {
         self.url = url
     }
 
-    /// Whether trying again later could plausibly succeed: network trouble and SMTP 4xx are
-    /// transient; SMTP 5xx, bad requests, TLS and auth failures are not.
+    /// Whether trying again later could plausibly succeed: network trouble, SMTP 4xx at
+    /// any stage (421, 450–452, and 454 "temporary authentication failure") and 503 (bad
+    /// sequence of commands: a session problem, not a verdict on the message) are
+    /// transient; other SMTP 5xx, 535 and friends, bad requests and TLS failures are not.
     public var isTransient: Bool {
         switch code {
         case .couldNotConnect, .timedOut, .dns, .sendFailed, .recvFailed, .shutdown:
             return true
-        case .smtpRejected:
-            guard let reply = replyCode else { return true }
-            return (400..<500).contains(reply)
+        case .smtpRejected, .authFailed:
+            guard let reply = replyCode else { return code == .smtpRejected }
+            return (400..<500).contains(reply) || reply == 503
         default: // .tls, .authFailed, .invalidRequest, .responseTooLarge, .other
             return false
         }

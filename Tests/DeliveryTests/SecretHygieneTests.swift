@@ -29,7 +29,7 @@ import TestSupport
             try await h.save(Channel(name: "sms", type: .sms, endpoint: server.baseURL, secretRef: try secretFile(token),
                                      options: ["account_sid": "AC1", "from": "+15005550006"]))
             try await h.save(Channel(name: "mail", type: .smtp, endpoint: smtp.url, secretRef: try secretFile(smtpPassword),
-                                     options: ["from": "cs@x.example", "username": "cs"]))
+                                     options: ["from": "cs@x.example", "username": "cs", "allow_insecure_auth": true]))
             let ids = [
                 try await h.enqueue("slack", text: "private body text"),
                 try await h.enqueue("slack-down", text: "private body text"),

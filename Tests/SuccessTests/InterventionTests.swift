@@ -23,6 +23,46 @@ import TestSupport
         try await db.query(sql, params)[0].decode(Int.self, 0)
     }
 
+    @Test func templateValuesAreEscapedForTheChannelThatCarriesThem() async throws {
+        try await TestDatabase.with { db in
+            let d = db.database
+            // One place, per target.
+            let name = "<!channel> & <https://x.example|Renew now> \"O'Brien\"\r\nBcc: boss@evil.example"
+            let row = try await d.query("""
+                SELECT cs.template_value('slack', $1), cs.template_value('html', $1), cs.template_value('smtp', $1),
+                       cs.template_value('sms', $1), cs.template_value('webhook', $1)
+                """, [name])[0]
+            #expect(try row.decode(String.self, 0) == "&lt;!channel&gt; &amp; &lt;https://x.example|Renew now&gt; \"O'Brien\"  Bcc: boss@evil.example")
+            #expect(try row.decode(String.self, 1) == "&lt;!channel&gt; &amp; &lt;https://x.example|Renew now&gt; &quot;O&#39;Brien&quot;  Bcc: boss@evil.example")
+            for column in 2...4 {
+                let plain = try row.decode(String.self, column)
+                #expect(!plain.contains("\r") && !plain.contains("\n") && plain.contains("<!channel>"), "plain text keeps characters, loses line breaks")
+            }
+
+            // Through a rule: the host application's name reaches Slack escaped and email text on one line.
+            try await Self.channels(d)
+            try await Fixtures.installHandScorecard(d)
+            try await d.execute("UPDATE cs.intervention_rules SET enabled = key = 'red_band'")
+            try await Fixtures.account(d, id: 4, tenureDays: 400, name: name)
+            try await Fixtures.ticket(d, 4, openedDaysAgo: 90, priority: "urgent")
+            try await Fixtures.invoice(d, 4, dueDaysAgo: 40)
+            try await Fixtures.invoice(d, 4, dueDaysAgo: 10)
+            try await HealthScorer(database: d, logger: TestEnvironment.logger).score(ScoringOptions(asOf: Fixtures.asOf))
+            _ = try await InterventionEngine(database: d, logger: TestEnvironment.logger).evaluate()
+            let slack = try await d.query("SELECT d.body_text FROM cs.deliveries d WHERE d.channel = 'cs-team-slack'")[0].decode(String.self, 0)
+            #expect(slack.contains("&lt;!channel&gt; &amp; &lt;https://x.example|Renew now&gt;"))
+            #expect(!slack.contains("<!channel>") && !slack.contains("\r\n"))
+
+            try await d.execute("UPDATE cs.intervention_rules SET channel = 'csm-email', cooldown_days = 0 WHERE key = 'red_band'")
+            try await d.execute("DELETE FROM cs.interventions")
+            _ = try await InterventionEngine(database: d, logger: TestEnvironment.logger).evaluate()
+            let mail = try await d.query("SELECT d.subject, d.body_text FROM cs.deliveries d WHERE d.channel = 'csm-email'")[0]
+            for text in [try mail.decodeIfPresent(String.self, 0) ?? "", try mail.decode(String.self, 1)] {
+                #expect(!text.contains("\r") && !text.contains("\nBcc"), "no value can start a header or body line of its own")
+            }
+        }
+    }
+
     @Test func redAccountTriggersOnceWithinCooldownAndQueuesDelivery() async throws {
         try await TestDatabase.with { db in
             let d = db.database

@@ -1,4 +1,5 @@
 // ModelJSON: the JSON encoders used for cs.models columns (snake_case for figures, exact for models).
+import Basics
 import Foundation
 import Learning
 import PG
@@ -6,11 +7,7 @@ import PG
 enum ModelJSON {
     /// Figures operators read with `->>`: snake_case keys, sorted.
     static func figures<T: Encodable>(_ value: T) throws -> JSONText {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return JSONText(String(decoding: try encoder.encode(value), as: UTF8.self))
+        JSONText(try JSONCoding.string(value))
     }
 
     /// Models and profiles that are decoded again: the types' own keys.
@@ -19,7 +16,7 @@ enum ModelJSON {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String, what: String) throws -> T {
-        do { return try JSONDecoder().decode(type, from: Data(text.utf8)) } catch {
+        do { return try JSONCoding.decoder(snakeCase: false).decode(type, from: Data(text.utf8)) } catch {
             throw ModelError(.corruptModel, "\(what) does not decode: \(error)")
         }
     }

@@ -1,5 +1,6 @@
 // Channel: one row of cs.channels — where messages go and how, secrets by reference only.
 import Basics
+import Foundation
 
 /// A configured destination. `endpoint` and `secretRef` may be references
 /// (`env:NAME`, `file:/path`) that `SecretResolver` resolves at send time, so a Slack
@@ -45,6 +46,35 @@ public struct Channel: Sendable, Hashable {
 
     /// Checks that the options this channel's type needs are present, so a bad row is
     /// refused when it is saved and reported clearly (as permanent) when it is used.
+    /// The `from` option as a checked address (email channels).
+    func fromAddress() throws -> String {
+        guard let from = option("from") else {
+            throw DeliveryError(.configuration, "\(type.rawValue) channel needs option 'from'", channel: name)
+        }
+        do { return try EmailAddress(from).description } catch {
+            throw DeliveryError(.configuration, "option 'from' \(error.reason)", channel: name)
+        }
+    }
+
+    /// SMTP channels with credentials send them only over TLS (`smtps://`, or STARTTLS
+    /// demanded), unless `allow_insecure_auth: true` says otherwise explicitly.
+    var smtpRequiresTLS: Bool {
+        let asked = options["require_tls"]?.boolValue ?? false
+        let hasCredentials = option("username") != nil || secretRef != nil
+        let insecureAllowed = options["allow_insecure_auth"]?.boolValue ?? false
+        let implicitTLS = endpoint.lowercased().hasPrefix("smtps://")
+        return asked || (hasCredentials && !insecureAllowed && !implicitTLS)
+    }
+
+    /// What is allowed but unwise (shown when the channel is saved).
+    public var warnings: [String] {
+        var out: [String] = []
+        if type == .smtp, options["allow_insecure_auth"]?.boolValue == true, option("username") != nil || secretRef != nil {
+            out.append("allow_insecure_auth: the SMTP password may be sent without TLS")
+        }
+        return out
+    }
+
     public func validate() throws {
         func need(_ key: String) throws {
             if option(key) == nil {
@@ -60,6 +90,9 @@ public struct Channel: Sendable, Hashable {
             throw DeliveryError(.configuration, "secret_ref must be env:NAME or file:/path", channel: name)
         }
         if endpoint.isEmpty { throw DeliveryError(.configuration, "endpoint is empty", channel: name) }
+        if let ca = option("ca_file"), !FileManager.default.isReadableFile(atPath: ca) {
+            throw DeliveryError(.configuration, "ca_file \(ca) is not a readable file", channel: name)
+        }
         if !(ratePerSecond > 0) || burst < 1 {
             throw DeliveryError(.configuration, "rate_per_second and burst must be positive", channel: name)
         }
@@ -69,9 +102,9 @@ public struct Channel: Sendable, Hashable {
         case .pagerduty:
             try needSecret("routing key")
         case .smtp:
-            try need("from")
+            _ = try fromAddress()
         case .emailHTTP:
-            try need("from")
+            _ = try fromAddress()
             try needSecret("API key")
         case .sms:
             try need("account_sid")

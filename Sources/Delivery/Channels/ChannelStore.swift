@@ -5,15 +5,19 @@ import PG
 /// Channel configuration in the database. Writes validate first, so a row that
 /// could never send is refused when it is saved rather than when an alert is due.
 public enum ChannelStore {
-    /// Creates or replaces `channel` (by name). Throws `DeliveryError(.configuration)` for
-    /// a channel missing what its type needs.
-    public static func save(_ channel: Channel, on connection: Connection) async throws {
+    /// Creates or replaces `channel` (by name) and returns its `warnings` (allowed but
+    /// unwise settings, for the caller to show). Throws `DeliveryError(.configuration)` for a
+    /// channel missing what its type needs.
+    @discardableResult
+    public static func save(_ channel: Channel, on connection: Connection) async throws -> [String] {
         try channel.validate()
         try await connection.execute(DeliveryStatements.UpsertChannel(channel: channel))
+        return channel.warnings
     }
 
     /// `save(_:on:)` on a pooled connection.
-    public static func save(_ channel: Channel, database: Database) async throws {
+    @discardableResult
+    public static func save(_ channel: Channel, database: Database) async throws -> [String] {
         try await database.withConnection { try await save(channel, on: $0) }
     }
 

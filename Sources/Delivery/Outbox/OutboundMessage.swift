@@ -47,6 +47,19 @@ public struct OutboundMessage: Sendable {
         return printable && idempotencyKey.utf8.count <= limit ? idempotencyKey : "sha256-" + keyHash
     }
 
+    /// The email recipients, each checked by `EmailAddress` (RFC 5321/5322). One malformed
+    /// entry refuses the delivery as permanent, with a reason that names its position, not
+    /// its content: nothing unvalidated ever reaches an SMTP command or a header.
+    func emailRecipients(channel: Channel) throws -> [String] {
+        do {
+            let list = try EmailAddress.list(recipient ?? "")
+            guard !list.isEmpty else { throw DeliveryError(.rendering, "email delivery has no recipient", channel: channel.name) }
+            return list.map(\.description)
+        } catch let invalid as EmailAddress.Invalid {
+            throw DeliveryError(.rendering, "email \(invalid.reason); refused, nothing sent", channel: channel.name)
+        }
+    }
+
     /// Email or phone recipients, split on commas and trimmed.
     var recipients: [String] {
         (recipient ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -6,11 +6,8 @@ import Foundation
 enum EmailMessage {
     /// The message bytes, ready for `SMTPRequest.message`.
     static func render(channel: Channel, message: OutboundMessage, now: Date = Date()) throws -> [UInt8] {
-        let to = message.recipients
-        guard !to.isEmpty else { throw DeliveryError(.rendering, "email delivery has no recipient", channel: channel.name) }
-        guard let from = channel.option("from") else {
-            throw DeliveryError(.configuration, "smtp channel needs option 'from'", channel: channel.name)
-        }
+        let to = try message.emailRecipients(channel: channel)
+        let from = try channel.fromAddress()
         var headers: [String] = [
             "Date: " + MIMEEncoding.date(now),
             "From: " + MIMEEncoding.mailbox(name: channel.option("from_name"), address: from),

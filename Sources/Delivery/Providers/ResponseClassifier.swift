@@ -44,6 +44,11 @@ enum ResponseClassifier {
         if error.isTransient {
             outcome.verdict = .retry(after: nil)
             outcome.endpointFault = error.code != .smtpRejected && error.code != .shutdown
+        } else if error.code == .authFailed {
+            // Refused credentials are the channel's fault, not this message's: the message
+            // fails, and the circuit opens so the rest of the queue waits for the operator
+            // instead of failing one by one.
+            outcome.endpointFault = true
         }
         return outcome
     }

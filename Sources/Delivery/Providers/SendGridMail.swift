@@ -4,11 +4,8 @@ import Basics
 
 enum SendGridMail {
     static func body(channel: Channel, message: OutboundMessage) throws -> JSONValue {
-        let to = message.recipients
-        guard !to.isEmpty else { throw DeliveryError(.rendering, "email delivery has no recipient", channel: channel.name) }
-        guard let fromAddress = channel.option("from") else {
-            throw DeliveryError(.configuration, "email_http channel needs option 'from'", channel: channel.name)
-        }
+        let to = try message.emailRecipients(channel: channel)
+        let fromAddress = try channel.fromAddress()
         var from: [String: JSONValue] = ["email": .string(fromAddress)]
         if let name = channel.option("from_name") { from["name"] = .string(name) }
         var content: [JSONValue] = []

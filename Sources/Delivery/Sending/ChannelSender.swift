@@ -45,6 +45,7 @@ struct ChannelSender: Sendable {
             r.timeout = timeout
             r.connectTimeout = connect
             r.maxResponseBytes = 1 << 20
+            r.caBundlePath = channel.option("ca_file")
             return .http(r)
         }
         let key = message.boundedKey(limit: 200)
@@ -85,11 +86,12 @@ struct ChannelSender: Sendable {
         case .smtp:
             let bytes = try EmailMessage.render(channel: channel, message: message, now: now)
             let request = SMTPRequest(
-                url: endpoint, requireTLS: channel.options["require_tls"]?.boolValue ?? false,
+                url: endpoint, requireTLS: channel.smtpRequiresTLS,
                 username: channel.option("username"), password: secret,
-                mailFrom: channel.option("from") ?? "", recipients: message.recipients, message: bytes,
+                mailFrom: try channel.fromAddress(), recipients: try message.emailRecipients(channel: channel), message: bytes,
                 heloName: channel.option("helo"), connectTimeout: connect,
-                timeout: channel.milliseconds("timeout_ms") ?? max(timeout, .seconds(30)))
+                timeout: channel.milliseconds("timeout_ms") ?? max(timeout, .seconds(30)),
+                caBundlePath: channel.option("ca_file"))
             return Prepared(request: .smtp(request), secrets: secrets, redacted: RedactedURL(endpoint), fallbackID: nil)
         }
     }
