@@ -3,7 +3,8 @@
 # libpq and libcurl headers, pkg-config, and the Python SMTP server the tests talk to.
 # With --tests, also what only the tests use: Postfix and Cyrus SASL's tools (a real mail
 # server for the email integration test, run as a private instance: /etc/postfix is left
-# unconfigured) and openssl (its test CA).
+# unconfigured), openssl (its test CA) and PgBouncer (a real pooler in front of the test
+# server, run as a private process).
 # Safe to run again: it installs only what is absent. Needs root (or sudo) for apt-get.
 set -euo pipefail
 
@@ -19,6 +20,7 @@ if [ "${1:-}" = --tests ]; then
     [ -x /usr/sbin/saslpasswd2 ] || need+=(sasl2-bin)
     dpkg -s libsasl2-modules >/dev/null 2>&1 || need+=(libsasl2-modules)
     command -v openssl >/dev/null 2>&1 || need+=(openssl)
+    [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

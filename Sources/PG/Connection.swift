@@ -6,18 +6,27 @@ import Logging
 /// One PostgreSQL session. Every libpq call runs on the connection's private thread, so
 /// awaiting a query never blocks Swift's cooperative pool.
 ///
-/// Statements with parameters are prepared on first use and reused (named per
-/// connection), which saves the server a parse and plan on hot paths such as claiming
-/// jobs. A connection serves one caller at a time: take it from a `Database` pool, or
-/// own it outright.
+/// In `.session` pooling, statements are prepared on first use and reused, which saves the
+/// server a parse and plan on hot paths such as claiming jobs. Their names are unique to
+/// this process and connection (`cs_<process>_<conn>_<n>`), so behind a pooler that hands
+/// a server session from one client to the next, no client can run another's statement
+/// under a shared name. If the server says a statement we prepared does not exist (a
+/// transaction pooler moved us), the connection switches to unnamed statements for good
+/// and retries the statement when it cannot have run. In `.transaction` pooling every
+/// statement is unnamed from the start. A connection serves one caller at a time: take it
+/// from a `Database` pool, or own it outright.
 ///
-/// `@unchecked Sendable`: `handle` and `statements` are touched only on `executor`'s
+/// `@unchecked Sendable`: `handle`, `statements` and `prepares` are touched only on `executor`'s
 /// thread; `broken` is under `brokenLock` (the pool reads it from other threads);
 /// everything else is immutable.
 public final class Connection: @unchecked Sendable {
     private let executor: BlockingExecutor
     private var handle: OpaquePointer?
     private var statements: [String: String] = [:]
+    /// False once pooling makes named statements unsafe (configured, or detected).
+    private var prepares: Bool
+    /// How the session behind this connection is shared.
+    public let pooling: PoolingMode
     private let brokenLock = NSLock()
     private var brokenFlag = false
     private var broken: Bool {
@@ -30,10 +39,14 @@ public final class Connection: @unchecked Sendable {
 
     private static let counter = AtomicCounter()
     private static let statementCacheLimit = 512
+    /// Part of every statement name, so two processes behind one pooler never collide.
+    private static let processTag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
 
-    private init(executor: BlockingExecutor, id: Int, logger: Logger) {
+    private init(executor: BlockingExecutor, id: Int, pooling: PoolingMode, logger: Logger) {
         self.executor = executor
         self.id = id
+        self.pooling = pooling
+        prepares = pooling == .session
         var logger = logger
         logger[metadataKey: "pg.conn"] = "\(id)"
         self.logger = logger
@@ -48,18 +61,25 @@ public final class Connection: @unchecked Sendable {
 
     /// Opens a connection from a libpq URL or key/value string (`DATABASE_URL`).
     ///
-    /// The session runs with `TimeZone=UTC` and `DateStyle=ISO`, which the text
-    /// decoders rely on. Throws `.connectionFailed` with libpq's reason.
-    public static func connect(url: String, applicationName: String = "cs-worker", logger: Logger) async throws -> Connection {
+    /// The session is set to `TimeZone=UTC` and `DateStyle=ISO`, which the text decoders
+    /// rely on, with plain `SET`s after start-up rather than the `options` start-up
+    /// parameter, which PgBouncer refuses; PgBouncer tracks both settings per client and
+    /// re-applies them on whichever server session serves the next transaction. Throws
+    /// `.connectionFailed` with libpq's reason.
+    public static func connect(url: String, applicationName: String = "cs-worker", pooling: PoolingMode = .session,
+                               logger: Logger) async throws -> Connection {
         let id = counter.next()
-        let conn = Connection(executor: BlockingExecutor(name: "pg-\(id)"), id: id, logger: logger)
+        let conn = Connection(executor: BlockingExecutor(name: "pg-\(id)"), id: id, pooling: pooling, logger: logger)
         try await conn.executor.run { try conn.open(url: url, applicationName: applicationName) }
         return conn
     }
 
+    /// What every session must say before our decoders can read its values.
+    static let sessionSettings = "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, MDY'"
+
     private func open(url: String, applicationName: String) throws {
-        let keys = ["dbname", "fallback_application_name", "options", "connect_timeout"]
-        let values = [url, applicationName, "-c TimeZone=UTC -c DateStyle=ISO", "10"]
+        let keys = ["dbname", "fallback_application_name", "connect_timeout"]
+        let values = [url, applicationName, "10"]
         let h = withCStrings(keys) { k in withCStrings(values) { v in PQconnectdbParams(k, v, 1) } }
         guard let h, PQstatus(h) == CONNECTION_OK else {
             let msg = h.flatMap { PQerrorMessage($0) }.map { String(cString: $0) } ?? "out of memory"
@@ -67,7 +87,24 @@ public final class Connection: @unchecked Sendable {
             throw PGError(.connectionFailed, Connection.redact(msg.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
         PQsetNoticeProcessor(h, { _, _ in }, nil)
+        let r = PQexec(h, Connection.sessionSettings)
+        defer { if let r { PQclear(r) } }
+        guard let r, PQresultStatus(r) == PGRES_COMMAND_OK else {
+            let error = PGError.from(result: r, connection: h, query: Connection.sessionSettings)
+            PQfinish(h)
+            throw PGError(.connectionFailed, "cannot set the session's time zone and date style: \(error.message)",
+                          sqlState: error.sqlState)
+        }
         handle = h
+    }
+
+    /// The server's `DateStyle` and `TimeZone` as this connection last heard them.
+    public func sessionParameters() async throws -> (dateStyle: String, timeZone: String) {
+        try await executor.run {
+            guard let h = self.handle else { throw PGError(.connectionLost, "connection is closed") }
+            func read(_ name: String) -> String { PQparameterStatus(h, name).map { String(cString: $0) } ?? "" }
+            return (read("DateStyle"), read("TimeZone"))
+        }
     }
 
     /// True once the server or network has dropped this connection; a pool replaces it.
@@ -171,9 +208,30 @@ public final class Connection: @unchecked Sendable {
 
     private func runQuery(_ sql: String, _ params: [String?]) throws -> QueryResult {
         guard let h = handle, !broken else { throw PGError(.connectionLost, "connection is closed", query: sql) }
-        var name = statements[sql]
-        if name == nil, statements.count < Connection.statementCacheLimit {
-            let newName = "cs_\(statements.count)"
+        // Outside a transaction a failed statement changed nothing, so it may be retried.
+        let idle = PQtransactionStatus(h) == PQTRANS_IDLE
+        do {
+            return try runOnce(h, sql, params)
+        } catch let error as PGError where prepares && Connection.meansPooled(error) {
+            prepares = false
+            statements.removeAll()
+            logger.warning("the server lost this connection's prepared statements: a transaction pooler is in front of it; using unnamed statements (set CS_POOLING=transaction to say so)",
+                           metadata: ["sqlstate": "\(error.sqlState ?? "")"])
+            if idle { return try runOnce(h, sql, params) }
+            throw error
+        }
+    }
+
+    /// A prepared statement of ours missing, or a name already taken: only a pooler that
+    /// moves clients between server sessions does that.
+    static func meansPooled(_ error: PGError) -> Bool {
+        error.sqlState == "26000" || error.sqlState == "42P05"
+    }
+
+    private func runOnce(_ h: OpaquePointer, _ sql: String, _ params: [String?]) throws -> QueryResult {
+        var name = prepares ? statements[sql] : nil
+        if prepares, name == nil, statements.count < Connection.statementCacheLimit {
+            let newName = "cs_\(Connection.processTag)_\(id)_\(statements.count)"
             let r = PQprepare(h, newName, sql, Int32(params.count), nil)
             defer { if let r { PQclear(r) } }
             try check(r, sql)

@@ -12,14 +12,18 @@ public final class Database: @unchecked Sendable {
     public let maxConnections: Int
     public let logger: Logger
     private let applicationName: String
+    /// How the sessions behind `url` are shared (see `PoolingMode`).
+    public let pooling: PoolingMode
     private let lock = NSLock()
     private var idle: [Connection] = []
     private var open = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var closed = false
 
-    public init(url: String, maxConnections: Int = 8, applicationName: String = "cs-worker", logger: Logger) {
+    public init(url: String, maxConnections: Int = 8, applicationName: String = "cs-worker",
+                pooling: PoolingMode = .session, logger: Logger) {
         self.url = url
+        self.pooling = pooling
         self.maxConnections = max(1, maxConnections)
         self.applicationName = applicationName
         self.logger = logger
@@ -87,7 +91,7 @@ public final class Database: @unchecked Sendable {
             case .closed: throw PGError(.usage, "database pool is closed")
             case .openNew:
                 do {
-                    return try await Connection.connect(url: url, applicationName: applicationName, logger: logger)
+                    return try await Connection.connect(url: url, applicationName: applicationName, pooling: pooling, logger: logger)
                 } catch {
                     lock.withLock { open -= 1; wakeOne() }
                     throw error

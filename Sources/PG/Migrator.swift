@@ -16,7 +16,7 @@ public struct Migration: Sendable, Equatable {
 
 /// Applies migrations under a PostgreSQL advisory lock, so two processes migrating at
 /// once take turns and each file runs exactly once. Each file runs in its own
-/// transaction together with the row that records it.
+/// transaction together with the row that records it and the lock.
 public struct Migrator: Sendable {
     public let migrations: [Migration]
     let logger: Logger
@@ -61,21 +61,17 @@ public struct Migrator: Sendable {
     }
 
     /// Applies what is missing; returns the versions applied by this call.
+    ///
+    /// Each step is one transaction that first takes a transaction-scoped advisory lock,
+    /// so migrators take turns without any session state: this works on a direct
+    /// connection and through a transaction pooler alike. A file another migrator applied
+    /// while we waited for the lock is seen and skipped.
     @discardableResult
     public func migrate(_ conn: Connection) async throws -> [Int] {
-        try await conn.execute(Statements.Lock(take: true))
-        do {
-            let applied = try await run(conn)
-            try await conn.execute(Statements.Lock(take: false))
-            return applied
-        } catch {
-            _ = try? await conn.execute(Statements.Lock(take: false))
-            throw error
+        try await conn.transaction { tx in
+            try await tx.execute(Statements.Lock())
+            try await tx.executeScript(Statements.createLedger)
         }
-    }
-
-    private func run(_ conn: Connection) async throws -> [Int] {
-        try await conn.executeScript(Statements.createLedger)
         var done: [Int: String] = [:]
         for (version, checksum) in try await conn.rows(Statements.Applied()) { done[version] = checksum }
         var applied: [Int] = []
@@ -86,14 +82,19 @@ public struct Migrator: Sendable {
                 }
                 continue
             }
+            let ran: Bool
             do {
-                try await conn.transaction { tx in
+                ran = try await conn.transaction { tx in
+                    try await tx.execute(Statements.Lock())
+                    if try await tx.first(Statements.IsApplied(version: m.version)) != nil { return false }
                     try await tx.executeScript(m.sql)
                     try await tx.execute(Statements.Record(migration: m))
+                    return true
                 }
             } catch {
                 throw MigrationError(version: m.version, name: m.name, underlying: error)
             }
+            guard ran else { continue }
             logger.notice("applied migration", metadata: ["version": "\(m.version)", "name": "\(m.name)"])
             applied.append(m.version)
         }
@@ -104,11 +105,18 @@ public struct Migrator: Sendable {
 extension Migrator {
     /// The migrator's own SQL: its lock and its ledger, `cs.schema_migrations`.
     enum Statements {
-        /// Takes (`take`) or releases the session-level advisory lock that serialises migrators.
+        /// The transaction-scoped advisory lock that serialises migrators (released at
+        /// COMMIT or ROLLBACK, so nothing is left held if a migrator dies).
         struct Lock: Statement {
-            var take: Bool
-            var sql: String { take ? "SELECT pg_advisory_lock($1)" : "SELECT pg_advisory_unlock($1)" }
+            var sql: String { "SELECT pg_advisory_xact_lock($1)" }
             var bindings: [any SQLParameter] { [Migrator.lockKey] }
+        }
+
+        struct IsApplied: Statement {
+            var version: Int
+            var sql: String { "SELECT 1 FROM cs.schema_migrations WHERE version = $1" }
+            var bindings: [any SQLParameter] { [version] }
+            func decode(_ row: Row) throws -> Int { try row.decode(Int.self, 0) }
         }
 
         /// The ledger, created before anything else (a script: DDL, no parameters).

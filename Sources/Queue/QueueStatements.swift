@@ -11,6 +11,9 @@ public enum QueueStatements {
     /// custom plan, costed with statistics taken while nothing was running, can pick a
     /// nested loop over every running job instead (745 ms for 2,000 jobs).
     static func prepareHotPathSession(_ conn: Connection) async throws {
+        // A transaction pooler would apply a session SET to someone else's session; there
+        // every statement is unnamed and planned afresh anyway.
+        guard conn.pooling == .session else { return }
         try await conn.executeScript(hotPathSession)
     }
     static let hotPathSession = "SET plan_cache_mode = force_generic_plan"

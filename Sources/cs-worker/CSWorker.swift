@@ -25,6 +25,18 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = ProcessInfo.processInfo.environment["CS_LOG_LEVEL"] ?? "notice"
 
+    @Option(name: .long, help: "How the server sessions behind the URL are shared: session (a direct server or a session pooler) or transaction (PgBouncer pool_mode=transaction). Default: $CS_POOLING, else session.")
+    var pooling: String = ProcessInfo.processInfo.environment["CS_POOLING"] ?? "session"
+
+    func validate() throws {
+        guard PoolingMode(setting: pooling) != nil else {
+            throw ValidationError("--pooling (or CS_POOLING) must be session or transaction, not '\(pooling)'")
+        }
+    }
+
+    /// The pooling mode asked for (validated by `validate()`).
+    var poolingMode: PoolingMode { PoolingMode(setting: pooling) ?? .session }
+
     func url() throws -> String {
         if let databaseURL, !databaseURL.isEmpty { return databaseURL }
         if let env = ProcessInfo.processInfo.environment["DATABASE_URL"], !env.isEmpty { return env }
@@ -34,7 +46,7 @@ struct GlobalOptions: ParsableArguments {
     /// Opens a pool of `maxConnections`, runs `body` with it and closes it, also when
     /// `body` throws: the one way a command opens the database.
     func withDatabase<T: Sendable>(maxConnections: Int = 1, _ body: (Database) async throws -> T) async throws -> T {
-        let db = Database(url: try url(), maxConnections: maxConnections, logger: logger())
+        let db = Database(url: try url(), maxConnections: maxConnections, pooling: poolingMode, logger: logger())
         do {
             let value = try await body(db)
             await db.close()

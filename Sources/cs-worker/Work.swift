@@ -19,6 +19,10 @@ struct Work: AsyncParsableCommand {
     @Option(help: "Seconds without a heartbeat before a worker's jobs are rescued.") var rescueAfter: Double = 15
     @Option(help: "Base of the retry backoff, seconds.") var retryBase: Double = 1
     @Option(help: "Hours to keep completed jobs.") var keepCompletedHours: Double = 24
+    @Option(help: "Connections handlers share (default: concurrency ÷ 4, between 8 and 32).") var poolSize: Int?
+    @Option(help: "Connections for heartbeats, elections and maintenance.") var controlPoolSize: Int = 3
+    @Option(help: "URL to LISTEN on for instant pickup and cancel requests: direct or session-pooled, never a transaction pooler (default: $CS_LISTEN_URL, else the main URL unless --pooling transaction).")
+    var listenURL: String?
     @Flag(help: "Do not take part in leader election (no maintenance, no cron).") var noMaintenance = false
     @Flag(help: "Exit once no job is available, running or due soon (batch mode, for demos and scripts).") var untilEmpty = false
 
@@ -26,6 +30,8 @@ struct Work: AsyncParsableCommand {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         guard !queues.split(separator: ",").isEmpty else { throw ValidationError("--queues needs at least one queue") }
+        if let poolSize, poolSize < 1 { throw ValidationError("--pool-size must be at least 1") }
+        guard controlPoolSize >= 1 else { throw ValidationError("--control-pool-size must be at least 1") }
     }
 
     func run() async throws {
@@ -41,7 +47,13 @@ struct Work: AsyncParsableCommand {
         cfg.retry = RetryPolicy(base: .milliseconds(Int64(retryBase * 1000)))
         cfg.keepCompleted = .seconds(Int64(keepCompletedHours * 3600))
         cfg.maintenance = !noMaintenance
-        cfg.poolSize = min(max(8, concurrency / 4), 32)
+        cfg.poolSize = poolSize ?? min(max(8, concurrency / 4), 32)
+        cfg.controlPoolSize = controlPoolSize
+        cfg.pooling = global.poolingMode
+        let listenURL = self.listenURL ?? ProcessInfo.processInfo.environment["CS_LISTEN_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        cfg.listenURL = listenURL
+        logger.notice("connection budget: at most \(cfg.connectionBudget) connections to the database",
+                      metadata: ["pooling": "\(cfg.pooling)", "listen": "\(listenURL.map(DatabaseURL.redacted) ?? (cfg.pooling == .session ? "main url" : "none (polling)"))"])
         let registry = JobRegistry()
         let client = try JobKinds.registerAll(in: registry, workerID: cfg.workerID, logger: logger)
         let worker = Worker(url: url, registry: registry, configuration: cfg, logger: logger)

@@ -37,8 +37,11 @@ final class Completer: @unchecked Sendable {
     private let maxBatch = 5000
     private(set) var stats = CompletionStats()
 
-    init(url: String, logger: Logger) {
+    private let pooling: PoolingMode
+
+    init(url: String, pooling: PoolingMode, logger: Logger) {
         self.url = url
+        self.pooling = pooling
         self.logger = logger
     }
 
@@ -98,7 +101,7 @@ final class Completer: @unchecked Sendable {
     private func write(_ batch: [Outcome]) async throws {
         let conn: Connection
         if let c = connection { conn = c } else {
-            conn = try await Connection.connect(url: url, applicationName: "cs-worker-completer", logger: logger)
+            conn = try await Connection.connect(url: url, applicationName: "cs-worker-completer", pooling: pooling, logger: logger)
             try await QueueStatements.prepareHotPathSession(conn)
             connection = conn
         }

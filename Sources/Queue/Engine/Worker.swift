@@ -55,9 +55,10 @@ public final class Worker: Service, @unchecked Sendable {
         self.registry = registry
         self.configuration = configuration
         self.logger = logger
-        database = Database(url: url, maxConnections: configuration.poolSize, logger: logger)
-        control = Database(url: url, maxConnections: 3, applicationName: "cs-worker-control", logger: logger)
-        completer = Completer(url: url, logger: logger)
+        database = Database(url: url, maxConnections: configuration.poolSize, pooling: configuration.pooling, logger: logger)
+        control = Database(url: url, maxConnections: configuration.controlPoolSize, applicationName: "cs-worker-control",
+                           pooling: configuration.pooling, logger: logger)
+        completer = Completer(url: url, pooling: configuration.pooling, logger: logger)
         elector = Elector(candidateID: configuration.workerID, ttl: configuration.leaderTTL,
                           interval: configuration.electionInterval, database: control, logger: logger)
         executor = JobExecutor(registry: registry, database: database, enqueuer: Enqueuer(database: database),
@@ -111,7 +112,12 @@ public final class Worker: Service, @unchecked Sendable {
 
     private func runEngine() async {
         let cfg = configuration
-        let listener = Listener(url: url, channels: ["cs_jobs", "cs_job_cancel"], logger: logger)
+        let listenURL = cfg.listenURL ?? (cfg.listensThroughMainURL ? url : nil)
+        let listener = listenURL.map { Listener(url: $0, channels: ["cs_jobs", "cs_job_cancel"], logger: logger) }
+        if listenURL == nil {
+            logger.warning("no LISTEN through a transaction pooler (its notifications are dropped): new jobs are found by polling; set CS_LISTEN_URL to a direct or session-pooled URL for instant pickup",
+                           metadata: ["poll_s": "\(cfg.pollInterval.seconds)"])
+        }
         let completing = Task { await self.completer.run() }
         let producer = Task {
             guard await self.register() else { return }
@@ -119,7 +125,8 @@ public final class Worker: Service, @unchecked Sendable {
             self.started.signal()
             self.logger.notice("worker started", metadata: [
                 "queues": "\(cfg.queues.joined(separator: ","))", "concurrency": "\(cfg.concurrency)",
-                "kinds": "\(self.registry.kinds.joined(separator: ","))"])
+                "kinds": "\(self.registry.kinds.joined(separator: ","))", "pooling": "\(cfg.pooling)",
+                "max_connections": "\(cfg.connectionBudget.total)"])
             await self.produce()
         }
         if state.withLock({ s in s.producer = producer; return s.stopping }) { producer.cancel() }
@@ -132,7 +139,7 @@ public final class Worker: Service, @unchecked Sendable {
         ]
         let sideLoops = Task {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.listen(listener) }
+                if let listener { group.addTask { await self.listen(listener) } }
                 group.addTask { await self.tick() }
                 group.addTask { await self.heartbeat() }
                 group.addTask { await self.watchTimeouts() }
@@ -158,7 +165,7 @@ public final class Worker: Service, @unchecked Sendable {
         }
         completer.finish()
         await completing.value
-        listener.stop()
+        listener?.stop()
         sideLoops.cancel()
         await sideLoops.value
         await elector.resign()
@@ -186,7 +193,8 @@ public final class Worker: Service, @unchecked Sendable {
                 let want = min(free, cfg.claimBatch)
                 do {
                     if conn == nil {
-                        let c = try await Connection.connect(url: url, applicationName: "cs-worker-producer", logger: logger)
+                        let c = try await Connection.connect(url: url, applicationName: "cs-worker-producer",
+                                                               pooling: cfg.pooling, logger: logger)
                         try await QueueStatements.prepareHotPathSession(c)
                         conn = c
                     }

@@ -1,5 +1,6 @@
 // WorkerConfiguration: every knob of a worker process, with production defaults.
 import Foundation
+import PG
 
 public struct WorkerConfiguration: Sendable {
     /// Queues to claim from.
@@ -28,16 +29,47 @@ public struct WorkerConfiguration: Sendable {
     public var retry = RetryPolicy()
     /// Take part in leader election (and so in maintenance and cron).
     public var maintenance = true
-    /// Connections in the pool that handlers and maintenance share.
+    /// Connections in the pool that handlers share.
     public var poolSize: Int = 10
+    /// Connections for heartbeats, elections and maintenance (kept apart from handlers').
+    public var controlPoolSize: Int = 3
+    /// How the sessions behind the database URL are shared (`CS_POOLING`).
+    public var pooling: PoolingMode = .session
+    /// Where to LISTEN for new jobs and cancel requests: a direct or session-pooled URL
+    /// (`CS_LISTEN_URL`). Nil: the main URL, unless that is a transaction pooler, where
+    /// LISTEN cannot work and the worker relies on polling instead.
+    public var listenURL: String?
     /// A unique id: host, pid and a random suffix.
     public var workerID: String = WorkerConfiguration.makeWorkerID()
 
     public init() {}
 
+    /// The most database connections this process opens at once, and what for.
+    public var connectionBudget: ConnectionBudget {
+        ConnectionBudget(handlers: poolSize, control: controlPoolSize, producer: 1, completer: 1,
+                         listener: listensThroughMainURL || listenURL != nil ? 1 : 0)
+    }
+
+    /// True when the listener uses the main URL.
+    var listensThroughMainURL: Bool { listenURL == nil && pooling == .session }
+
     public static func makeWorkerID() -> String {
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
         let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         return "\(host)-\(getpid())-\(suffix)"
+    }
+}
+
+/// The connections one worker process may hold: the figure to multiply by processes when
+/// sizing `max_connections` or a pooler (README, "Scale out").
+public struct ConnectionBudget: Sendable, Equatable, CustomStringConvertible {
+    public var handlers: Int
+    public var control: Int
+    public var producer: Int
+    public var completer: Int
+    public var listener: Int
+    public var total: Int { handlers + control + producer + completer + listener }
+    public var description: String {
+        "\(total) (handlers \(handlers) + control \(control) + producer \(producer) + completer \(completer) + listener \(listener))"
     }
 }
