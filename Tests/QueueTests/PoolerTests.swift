@@ -194,3 +194,40 @@ struct PoolerLongJob: JobArgs { static let kind = "pooler_long" }
         }
     }
 }
+
+struct HoldsConnection: JobArgs { static let kind = "holds_connection" }
+
+@Suite struct ConnectionBudgetTests {
+    @Test func aBusyWorkerStaysWithinTheBudgetItAnnounces() async throws {
+        try await TestDatabase.with(maxConnections: 1) { db in
+            let registry = JobRegistry()
+            // Every handler borrows a pool connection and keeps it a while, so the handler
+            // pool is drained and the worker is at its busiest.
+            registry.register(HoldsConnection.self) { _, ctx in
+                try await ctx.database.withConnection { conn in
+                    _ = try await conn.execute("SELECT pg_sleep(0.05)")
+                }
+            }
+            let w = await RunningWorker(url: db.url, registry: registry) {
+                $0.concurrency = 40
+                $0.poolSize = 5
+                $0.controlPoolSize = 2
+            }
+            let budget = w.worker.configuration.connectionBudget
+            #expect(budget == ConnectionBudget(handlers: 5, control: 2, producer: 1, completer: 1, listener: 1))
+            #expect(budget.total == 10)
+            try await db.database.execute("INSERT INTO cs.jobs (kind, args) SELECT 'holds_connection', '{}' FROM generate_series(1, 400)")
+            var peak = 0
+            while try await db.database.count("SELECT count(*) FROM cs.jobs WHERE state <> 'completed'") > 0 {
+                let now = try await db.database.count("""
+                    SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'cs-worker%' AND pid <> pg_backend_pid()
+                    """)
+                peak = max(peak, now)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(peak >= budget.handlers, "the handler pool was in full use")
+            #expect(peak <= budget.total, "never more than the budget: saw \(peak)")
+            try await w.stop()
+        }
+    }
+}

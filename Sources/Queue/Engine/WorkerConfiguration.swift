@@ -68,6 +68,10 @@ public struct ConnectionBudget: Sendable, Equatable, CustomStringConvertible {
     public var producer: Int
     public var completer: Int
     public var listener: Int
+    public init(handlers: Int, control: Int, producer: Int, completer: Int, listener: Int) {
+        self.handlers = handlers; self.control = control; self.producer = producer
+        self.completer = completer; self.listener = listener
+    }
     public var total: Int { handlers + control + producer + completer + listener }
     public var description: String {
         "\(total) (handlers \(handlers) + control \(control) + producer \(producer) + completer \(completer) + listener \(listener))"
