@@ -11,9 +11,9 @@ struct PoolerLongJob: JobArgs { static let kind = "pooler_long" }
 @Suite(.serialized) struct PoolerTests {
     /// A fresh migrated database and a PgBouncer in front of the server it lives on.
     static func withPooler<T: Sendable>(_ mode: PoolingMode, poolSize: Int = 4,
-                                        _ body: (TestDatabase, PgBouncer, String) async throws -> T) async throws -> T {
+                                        _ body: (TestDatabase, LoopbackPgBouncer, String) async throws -> T) async throws -> T {
         try await TestDatabase.with { db in
-            let bouncer = try await PgBouncer(mode: mode, poolSize: poolSize)
+            let bouncer = try await LoopbackPgBouncer.start(mode: mode, poolSize: poolSize)
             do {
                 let v = try await body(db, bouncer, bouncer.url(database: db.name))
                 await bouncer.stop()
@@ -30,7 +30,7 @@ struct PoolerLongJob: JobArgs { static let kind = "pooler_long" }
         let admin = try await Connection.connect(url: try TestEnvironment.adminURL, logger: TestEnvironment.logger)
         let name = "t_mig_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
         try await admin.executeScript("CREATE DATABASE \(name)")
-        let bouncer = try await PgBouncer(mode: mode, poolSize: 2)
+        let bouncer = try await LoopbackPgBouncer.start(mode: mode, poolSize: 2)
         let url = bouncer.url(database: name)
         let dir = try #require(Migrator.locateDirectory())
         let migrator = try Migrator(directory: dir, logger: TestEnvironment.logger)
