@@ -2,6 +2,7 @@
 import Foundation
 import Logging
 import PG
+import Queue
 
 public enum BenchSupport {
     /// Drops and re-creates database `name` on the server of `url`, migrates it, and returns its URL.
@@ -42,13 +43,16 @@ public enum BenchSupport {
 
     /// CPU seconds used so far by every `postgres` process on this machine (Linux /proc):
     /// with the server on the same host, this is what the database spent.
-    public static func postgresCPUSeconds() -> Double {
+    public static func postgresCPUSeconds() -> Double { cpuSeconds(ofProcessesNamed: "postgres") }
+
+    /// CPU seconds used so far by every process whose command starts with `name` (Linux /proc).
+    public static func cpuSeconds(ofProcessesNamed name: String) -> Double {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         guard let pids = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
         var total = 0.0
         for pid in pids where pid.allSatisfy(\.isNumber) {
             guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8),
-                  comm.hasPrefix("postgres"),
+                  comm.hasPrefix(name),
                   let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
                   let close = stat.lastIndex(of: ")") else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -57,6 +61,27 @@ public enum BenchSupport {
             total += (u + s) / ticks
         }
         return total
+    }
+
+    /// Empties `cs.jobs` and bulk-enqueues `jobs` no-op jobs on `queue`, then vacuums,
+    /// analyses and checkpoints so every run starts alike; returns enqueue jobs/s.
+    public static func fillNoopJobs(_ db: Database, jobs: Int, queue: String) async throws -> Double {
+        try await db.execute("TRUNCATE cs.jobs")
+        let chunk = 5000
+        let args = [String](repeating: "{}", count: chunk)
+        let enqueuer = Enqueuer(database: db)
+        let start = ContinuousClock.now
+        var done = 0
+        while done < jobs {
+            let n = min(chunk, jobs - done)
+            done += try await enqueuer.enqueueMany(kind: Noop.kind, argsJSON: n == chunk ? args : Array(args.prefix(n)), queue: queue)
+        }
+        let secs = (ContinuousClock.now - start).seconds
+        try await db.withConnection { c in
+            try await c.executeScript("VACUUM ANALYZE cs.jobs")
+            try await c.executeScript("CHECKPOINT")
+        }
+        return Double(jobs) / secs
     }
 
     public static func median(_ xs: [Double]) -> Double {

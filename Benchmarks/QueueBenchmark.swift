@@ -70,24 +70,8 @@ public struct QueueBenchmark: Sendable {
         return result
     }
 
-    /// Empties the table and bulk-enqueues `jobs` no-op jobs; returns jobs/s.
     private func fill(_ db: Database) async throws -> Double {
-        try await db.execute("TRUNCATE cs.jobs")
-        let chunk = 5000
-        let args = [String](repeating: "{}", count: chunk)
-        let enqueuer = Enqueuer(database: db)
-        let start = ContinuousClock.now
-        var done = 0
-        while done < jobs {
-            let n = min(chunk, jobs - done)
-            done += try await enqueuer.enqueueMany(kind: Noop.kind, argsJSON: n == chunk ? args : Array(args.prefix(n)), queue: "bench")
-        }
-        let secs = (ContinuousClock.now - start).seconds
-        try await db.withConnection { c in
-            try await c.executeScript("VACUUM ANALYZE cs.jobs")
-            try await c.executeScript("CHECKPOINT")
-        }
-        return Double(jobs) / secs
+        try await BenchSupport.fillNoopJobs(db, jobs: jobs, queue: "bench")
     }
 
     /// Starts `workers` in-process workers on the filled queue; returns jobs/s until the

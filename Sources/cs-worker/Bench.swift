@@ -6,7 +6,7 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks; run them from a release build.",
-                                                    subcommands: [QueueBench.self, DeliveryBench.self, ScoringBench.self, BenchModel.self])
+                                                    subcommands: [QueueBench.self, FleetBench.self, DeliveryBench.self, ScoringBench.self, BenchModel.self])
 
     struct QueueBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "queue",
@@ -23,6 +23,24 @@ struct Bench: AsyncParsableCommand {
             let result = try await QueueBenchmark(url: try global.url(), jobs: jobs, workers: workers, concurrency: concurrency,
                                                   batch: batch, runs: runs, latencySamples: latencySamples,
                                                   logger: global.logger()).run()
+            print(result.summaryLine)
+        }
+    }
+
+    struct FleetBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "fleet",
+            abstract: "P worker processes drain N jobs through a PgBouncer transaction pool of S server connections, against the same processes direct.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Jobs to drain per run.") var jobs: Int = 200_000
+        @Option(help: "Worker processes.") var processes: Int = 16
+        @Option(help: "PgBouncer server connections (default_pool_size).") var serverPool: Int = 8
+        @Option(help: "Concurrency per process.") var concurrency: Int = 64
+        @Option(help: "Jobs per claim.") var batch: Int = 64
+        @Option(help: "Runs, direct and pooled alternating (medians are reported).") var runs: Int = 3
+
+        func run() async throws {
+            let result = try await FleetBenchmark(url: try global.url(), jobs: jobs, processes: processes, serverPool: serverPool,
+                                                  concurrency: concurrency, batch: batch, runs: runs, logger: global.logger()).run()
             print(result.summaryLine)
         }
     }
