@@ -106,11 +106,15 @@ public enum BenchSupport {
         return dirs.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs a command and returns its standard output (standard error goes to ours).
-    public static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    /// Runs a command and returns its standard output (standard error goes to ours);
+    /// `environment` adds to ours for the child only.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
+        if !environment.isEmpty {
+            p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe()
         p.standardOutput = out
         try p.run()

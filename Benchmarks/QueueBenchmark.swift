@@ -3,6 +3,7 @@
 import Basics
 import Foundation
 import Logging
+import Loopback
 import PG
 import Queue
 
@@ -10,12 +11,15 @@ public struct QueueBenchmarkResult: Sendable {
     public var enqueueRates: [Double] = []
     public var drainRates: [Double] = []
     public var ceilingRates: [Double] = []
+    /// Drains through a PgBouncer transaction pool, when asked for (`--pgbouncer`).
+    public var pooledRates: [Double] = []
     public var latenciesMs: [Double] = []
     public var idleRSSMiB: Double = 0
 
     public var drain: Double { BenchSupport.median(drainRates) }
     public var ceiling: Double { BenchSupport.median(ceilingRates) }
     public var ratio: Double { ceiling > 0 ? drain / ceiling : 0 }
+    public var pooled: Double { BenchSupport.median(pooledRates) }
 
     /// The machine-readable last line.
     public var summaryLine: String {
@@ -32,11 +36,15 @@ public struct QueueBenchmark: Sendable {
     let batch: Int
     let runs: Int
     let latencySamples: Int
+    /// Server connections of a PgBouncer transaction pool to drain through as well; nil: direct only.
+    let pgbouncerPool: Int?
     let logger: Logger
 
-    public init(url: String, jobs: Int, workers: Int, concurrency: Int, batch: Int, runs: Int, latencySamples: Int, logger: Logger) {
+    public init(url: String, jobs: Int, workers: Int, concurrency: Int, batch: Int, runs: Int, latencySamples: Int,
+                pgbouncerPool: Int? = nil, logger: Logger) {
         self.url = url; self.jobs = jobs; self.workers = workers; self.concurrency = concurrency
-        self.batch = batch; self.runs = runs; self.latencySamples = latencySamples; self.logger = logger
+        self.batch = batch; self.runs = runs; self.latencySamples = latencySamples
+        self.pgbouncerPool = pgbouncerPool; self.logger = logger
     }
 
     public func run() async throws -> QueueBenchmarkResult {
@@ -47,23 +55,36 @@ public struct QueueBenchmark: Sendable {
         print("server: PostgreSQL \(try settings[0].decode(String.self, 0)) fsync=\(try settings[0].decode(String.self, 1)) synchronous_commit=\(try settings[0].decode(String.self, 2))")
         print("jobs=\(jobs) workers=\(workers) concurrency=\(concurrency) batch=\(batch) runs=\(runs)")
 
+        var bouncer: LoopbackPgBouncer?
+        if let pgbouncerPool { bouncer = try await LoopbackPgBouncer(upstreamURL: url, poolMode: "transaction", poolSize: pgbouncerPool) }
         for run in 1...runs {
             let enqueueRate = try await fill(db)
             result.enqueueRates.append(enqueueRate)
             let drain = try await drainOnce(dbURL)
             result.drainRates.append(drain)
+            if let bouncer {
+                _ = try await fill(db)
+                let pooled = try await drainOnce(bouncer.url(database: "cs_bench_queue"), pooling: .transaction)
+                result.pooledRates.append(pooled)
+                print(String(format: "run %d: through pgbouncer (transaction, %d server connections) %.0f jobs/s, %.2f of direct",
+                             run, bouncer.poolSize, pooled, pooled / drain))
+            }
             _ = try await fill(db)
             let ceiling = try ceilingOnce(dbURL)
             result.ceilingRates.append(ceiling)
             print(String(format: "run %d: enqueue %.0f jobs/s  drain %.0f jobs/s  ceiling %.0f jobs/s  ratio %.2f",
                          run, enqueueRate, drain, ceiling, ceiling > 0 ? drain / ceiling : 0))
         }
+        await bouncer?.stop()
         try await db.execute("TRUNCATE cs.jobs")
         result.latenciesMs = try await latency(dbURL)
         result.idleRSSMiB = try await idleRSS(dbURL)
         await db.close()
         print(String(format: "enqueue (bulk, median): %.0f jobs/s", BenchSupport.median(result.enqueueRates)))
         print(String(format: "drain (median): %.0f jobs/s; ceiling (median): %.0f jobs/s", result.drain, result.ceiling))
+        if !result.pooledRates.isEmpty {
+            print(String(format: "drain through pgbouncer (median): %.0f jobs/s, %.2f of direct", result.pooled, result.pooled / result.drain))
+        }
         print(String(format: "enqueue-to-start latency over %d single INSERTs: p50 %.2f ms, p99 %.2f ms",
                      result.latenciesMs.count, BenchSupport.percentile(result.latenciesMs, 50), BenchSupport.percentile(result.latenciesMs, 99)))
         print(String(format: "idle worker process RSS: %.1f MiB", result.idleRSSMiB))
@@ -76,8 +97,9 @@ public struct QueueBenchmark: Sendable {
 
     /// Starts `workers` in-process workers on the filled queue; returns jobs/s until the
     /// last completion is written.
-    private func drainOnce(_ dbURL: String) async throws -> Double {
+    private func drainOnce(_ dbURL: String, pooling: PoolingMode = .session) async throws -> Double {
         var cfg = WorkerConfiguration()
+        cfg.pooling = pooling
         cfg.queues = ["bench"]
         cfg.concurrency = concurrency
         cfg.claimBatch = batch
@@ -121,10 +143,12 @@ public struct QueueBenchmark: Sendable {
         let clients = max(1, workers)
         let perClient = (jobs + batch * clients - 1) / (batch * clients)
         let pg0 = BenchSupport.postgresCPUSeconds()
-        setenv("PGOPTIONS", "-c plan_cache_mode=force_generic_plan", 1)  // as the worker's sessions
         let start = ContinuousClock.now
+        // Plans as the worker's sessions make them; for pgbench only (a process-wide
+        // PGOPTIONS would reach our own connections too, and PgBouncer refuses it).
         _ = try BenchSupport.run(pgbench, ["-n", "-M", "prepared", "-c", "\(clients)", "-j", "\(clients)", "-t", "\(perClient)",
-                                           "-D", "batch=\(batch)", "-f", script.path, dbURL])
+                                           "-D", "batch=\(batch)", "-f", script.path, dbURL],
+                                 environment: ["PGOPTIONS": "-c plan_cache_mode=force_generic_plan"])
         let secs = (ContinuousClock.now - start).seconds
         let pg = BenchSupport.postgresCPUSeconds() - pg0
         print(String(format: "  ceiling: %.2f s wall; postgres CPU %.2f s (%.1f µs/job)", secs, pg, pg / Double(jobs) * 1e6))

@@ -59,7 +59,8 @@ enum DeliveryStatements {
     }
 
     /// Records `attempt` of delivery `id` and its new status. Never overwrites a delivery
-    /// already `sent` (a late, stale attempt).
+    /// already `sent` (a late, stale attempt), and records each attempt once, so the
+    /// deliverer may repeat it when the reply to the first try was lost.
     struct RecordAttempt: Statement {
         var id: Int64
         var status: DeliveryStatus
@@ -80,6 +81,9 @@ enum DeliveryStatements {
                 sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END,
                 updated_at = now()
             WHERE id = $1 AND status <> 'sent'
+              -- Once per attempt, so writing it again after a lost reply changes nothing.
+              AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(attempt_log) e
+                              WHERE (e->>'attempt')::int = $3::int AND e->>'outcome' <> 'interrupted')
             """
         }
         var bindings: [any SQLParameter] {

@@ -16,7 +16,7 @@ import Logging
 /// statement is unnamed from the start. A connection serves one caller at a time: take it
 /// from a `Database` pool, or own it outright.
 ///
-/// `@unchecked Sendable`: `handle`, `statements` and `prepares` are touched only on `executor`'s
+/// `@unchecked Sendable`: `handle`, `statements`, `prepares` and `wasIdle` are touched only on `executor`'s
 /// thread; `broken` is under `brokenLock` (the pool reads it from other threads);
 /// everything else is immutable.
 public final class Connection: @unchecked Sendable {
@@ -130,7 +130,7 @@ public final class Connection: @unchecked Sendable {
     /// Runs a script of several statements with no parameters (migrations, `SET …`).
     public func executeScript(_ sql: String) async throws {
         try await executor.run {
-            guard let h = self.handle else { throw PGError(.connectionLost, "connection is closed", query: sql) }
+            let h = try self.usableHandle(sql)
             let r = PQexec(h, sql)
             defer { if let r { PQclear(r) } }
             try self.check(r, sql)
@@ -156,7 +156,7 @@ public final class Connection: @unchecked Sendable {
     @discardableResult
     public func copyIn(_ sql: String, data: [UInt8]) async throws -> Int {
         try await executor.run {
-            guard let h = self.handle else { throw PGError(.connectionLost, "connection is closed", query: sql) }
+            let h = try self.usableHandle(sql)
             let start = PQexec(h, sql)
             let status = start.map { PQresultStatus($0) }
             if status != PGRES_COPY_IN {
@@ -207,7 +207,7 @@ public final class Connection: @unchecked Sendable {
     // MARK: - On the executor thread
 
     private func runQuery(_ sql: String, _ params: [String?]) throws -> QueryResult {
-        guard let h = handle, !broken else { throw PGError(.connectionLost, "connection is closed", query: sql) }
+        let h = try usableHandle(sql)
         // Outside a transaction a failed statement changed nothing, so it may be retried.
         let idle = PQtransactionStatus(h) == PQTRANS_IDLE
         do {
@@ -221,6 +221,44 @@ public final class Connection: @unchecked Sendable {
             throw error
         }
     }
+
+    /// The handle, checked before a statement is sent. A connection the server closed while
+    /// it sat idle (a restart, `pg_terminate_backend`, an idle timeout, a pooler's
+    /// `server_idle_timeout`) has left its goodbye and EOF on the socket: seen here, before
+    /// anything is sent. Outside a transaction the session is re-opened in place and the
+    /// statement goes to the new one — it never reached the old one, so nothing runs twice.
+    /// Inside a transaction the transaction is gone with the session: `.connectionLost`.
+    private func usableHandle(_ sql: String) throws -> OpaquePointer {
+        guard let h = handle, !broken else { throw PGError(.connectionLost, "connection is closed", query: sql) }
+        // Bytes waiting on an idle connection are a notice, a parameter report, or the end.
+        var rounds = 0
+        while rounds < 3, PQstatus(h) == CONNECTION_OK {
+            var pfd = pollfd(fd: PQsocket(h), events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 0) > 0 else { break }
+            if PQconsumeInput(h) == 0 { break }
+            rounds += 1
+        }
+        if PQstatus(h) == CONNECTION_OK { return h }
+        statements.removeAll()
+        guard wasIdle else {
+            broken = true
+            throw PGError(.connectionLost, "the server closed the connection during a transaction", query: sql)
+        }
+        PQreset(h)
+        let r = PQstatus(h) == CONNECTION_OK ? PQexec(h, Connection.sessionSettings) : nil
+        defer { if let r { PQclear(r) } }
+        guard let r, PQresultStatus(r) == PGRES_COMMAND_OK else {
+            broken = true
+            throw PGError(.connectionLost, "the server closed the idle connection and it could not be re-opened: "
+                          + Connection.redact(String(cString: PQerrorMessage(h)).trimmingCharacters(in: .whitespacesAndNewlines)),
+                          query: sql)
+        }
+        logger.notice("the server had closed this idle connection; re-opened it before sending")
+        return h
+    }
+
+    /// Whether the session was outside a transaction after its last statement.
+    private var wasIdle = true
 
     /// A prepared statement of ours missing, or a name already taken: only a pooler that
     /// moves clients between server sessions does that.
@@ -254,6 +292,7 @@ public final class Connection: @unchecked Sendable {
     }
 
     private func check(_ r: OpaquePointer?, _ sql: String) throws {
+        if let h = handle { wasIdle = PQtransactionStatus(h) == PQTRANS_IDLE }
         let status = r.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
         switch status {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN, PGRES_SINGLE_TUPLE:

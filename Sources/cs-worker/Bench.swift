@@ -18,11 +18,13 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Jobs per claim.") var batch: Int = 100
         @Option(help: "Runs (medians are reported).") var runs: Int = 3
         @Option(help: "Single inserts timed for enqueue-to-start latency.") var latencySamples: Int = 300
+        @Option(help: "Also drain through a private PgBouncer transaction pool of this many server connections (needs pgbouncer).")
+        var pgbouncer: Int?
 
         func run() async throws {
             let result = try await QueueBenchmark(url: try global.url(), jobs: jobs, workers: workers, concurrency: concurrency,
                                                   batch: batch, runs: runs, latencySamples: latencySamples,
-                                                  logger: global.logger()).run()
+                                                  pgbouncerPool: pgbouncer, logger: global.logger()).run()
             print(result.summaryLine)
         }
     }

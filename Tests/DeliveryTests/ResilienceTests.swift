@@ -8,6 +8,34 @@ import TestSupport
 import Testing
 
 @Suite struct ResilienceTests {
+    @Test func connectionKilledWhileTheProviderAnswersIsNoSecondSend() async throws {
+        try await DeliveryHarness.with(startWorker: false) { h in
+            // One pooled connection: the claim returns it to the pool, the provider's handler
+            // kills it there (as pg_terminate_backend or a restart would), and recording the
+            // send must still happen exactly once, on a live connection.
+            let pool = Database(url: h.db.url, maxConnections: 1, applicationName: "cs-test-deliverer", logger: h.logger)
+            let dbURL = h.db.url
+            let server = try LoopbackHTTPServer { _ in
+                _ = try? TestEnvironment.psql(dbURL, """
+                    SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = 'cs-test-deliverer'
+                    """)
+                return .text(200, "ok")
+            }
+            try await h.save(Channel(name: "team", type: .slack, endpoint: server.url("/services/T1/B1/x")))
+            for i in 0..<8 {
+                let id = try await h.enqueue("team", text: "message \(i)")
+                let result = try await h.deliverer.deliver(id: id, attempt: 1, isLastAttempt: false, database: pool)
+                #expect(result.status == .sent)
+                #expect(server.requestCount == i + 1, "each message reached the provider once")
+                let s = try await h.state(id)
+                #expect(s.status == "sent")
+                #expect(s.attempts.count == 1, "one attempt recorded: \(s.attempts.map(\.outcome))")
+            }
+            #expect(try await h.db.database.query("SELECT count(*) FROM cs.deliveries WHERE status = $1", ["sent"])[0].decode(Int.self, 0) == 8)
+            await pool.close()
+        }
+    }
+
     @Test func slowAnswerPastTheTimeoutIsRetried() async throws {
         let server = try LoopbackHTTPServer { _ in LoopbackHTTPServer.Response.text(200, "ok").delayed(.seconds(3)) }
         try await DeliveryHarness.with { h in

@@ -78,17 +78,30 @@ import TestSupport
         }
     }
 
-    @Test func poolReplacesAConnectionTheServerKilled() async throws {
+    @Test func aConnectionKilledWhileIdleIsReopenedBeforeTheNextStatement() async throws {
         try await TestDatabase.with(maxConnections: 1) { db in
             let pid = try await db.database.withConnection { try await $0.backendPID() }
             let admin = try await Connection.connect(url: db.url, logger: TestEnvironment.logger)
-            try await admin.execute("SELECT pg_terminate_backend($1)", [Int(pid)])
-            await admin.close()
-            let failure = await #expect(throws: PGError.self) { try await db.database.query("SELECT 1") }
+            // Waits until the backend is gone, as after a restart or an idle timeout.
+            try await admin.execute("SELECT pg_terminate_backend($1, 10000)", [Int(pid)])
+            // The statement was never sent to the dead session: it runs on a new one, no error.
+            let r = try await db.database.query("SELECT pg_backend_pid(), current_setting('DateStyle'), current_setting('TimeZone')")
+            #expect(try r[0].decode(Int32.self, 0) != pid)
+            #expect(try r[0].decode(String.self, 1).hasPrefix("ISO"), "session settings made again")
+            #expect(try r[0].decode(String.self, 2) == "UTC")
+
+            // Inside a transaction the work is lost with the session: that must be an error.
+            let failure = await #expect(throws: PGError.self) {
+                try await db.database.transaction { tx in
+                    let inside = try await tx.backendPID()
+                    try await admin.execute("SELECT pg_terminate_backend($1, 10000)", [Int(inside)])
+                    try await tx.execute("SELECT 1")
+                }
+            }
             #expect(failure?.isConnectionProblem == true)
             // The broken connection was discarded: the next borrow opens a new one.
-            let r = try await db.database.query("SELECT pg_backend_pid()")
-            #expect(try r[0].decode(Int32.self, 0) != pid)
+            #expect(try await db.database.query("SELECT 1")[0].decode(Int.self, 0) == 1)
+            await admin.close()
         }
     }
 

@@ -76,8 +76,8 @@ public final class Deliverer: Sendable {
         case .failed: status = .failed; providerID = nil
         }
         let stored: DeliveryStatus = status == .sent ? .sent : (status == .retrying ? .retrying : .failed)
-        try await database.execute(DeliveryStatements.RecordAttempt(id: id, status: stored, attempt: attempt, outcome: outcome,
-                                                                   milliseconds: ms, providerID: providerID))
+        try await record(DeliveryStatements.RecordAttempt(id: id, status: stored, attempt: attempt, outcome: outcome,
+                                                         milliseconds: ms, providerID: providerID), database: database, logger: log)
         var meta: Logger.Metadata = ["outcome": "\(outcome.label)", "attempt": "\(attempt)", "ms": "\(ms)"]
         if let s = outcome.httpStatus { meta["http_status"] = "\(s)" }
         if let s = outcome.smtpCode { meta["smtp_code"] = "\(s)" }
@@ -92,6 +92,25 @@ public final class Deliverer: Sendable {
         var retryAfter: Duration?
         if case .retry(let after) = outcome.verdict { retryAfter = after }
         return DeliveryResult(deliveryID: id, status: status, outcome: outcome, retryAfter: retryAfter)
+    }
+
+    /// Writes what the provider said. The send has happened: losing this write would send
+    /// the message again, so a connection problem is retried on a fresh connection (the
+    /// statement records each attempt once, so a write that did land is not doubled).
+    private func record(_ statement: DeliveryStatements.RecordAttempt, database: Database, logger: Logger) async throws {
+        let backoff = Backoff(base: .milliseconds(50), cap: .seconds(2))
+        var tries = 0
+        while true {
+            do {
+                try await database.execute(statement)
+                return
+            } catch let e as PGError where e.isConnectionProblem && tries < 8 {
+                tries += 1
+                logger.warning("recording a sent attempt failed; retrying on a new connection",
+                               metadata: ["error": "\(e.code)", "sqlstate": "\(e.sqlState ?? "")", "try": "\(tries)"])
+                try await Task.sleep(for: backoff.delay(attempt: tries))
+            }
+        }
     }
 
     /// Rate limit, circuit, send, and teach the circuit how it went.

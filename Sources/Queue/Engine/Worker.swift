@@ -114,6 +114,9 @@ public final class Worker: Service, @unchecked Sendable {
         let cfg = configuration
         let listenURL = cfg.listenURL ?? (cfg.listensThroughMainURL ? url : nil)
         let listener = listenURL.map { Listener(url: $0, channels: ["cs_jobs", "cs_job_cancel"], logger: logger) }
+        if cfg.pooling == .transaction, listenURL == url {
+            logger.warning("CS_LISTEN_URL is the transaction-pooled URL: LISTEN through a transaction pooler loses notifications; point it at the server or a session pooler")
+        }
         if listenURL == nil {
             logger.warning("no LISTEN through a transaction pooler (its notifications are dropped): new jobs are found by polling; set CS_LISTEN_URL to a direct or session-pooled URL for instant pickup",
                            metadata: ["poll_s": "\(cfg.pollInterval.seconds)"])
