@@ -83,13 +83,43 @@ enum DeliveryStatements {
             WHERE id = $1 AND status <> 'sent'
               -- Once per attempt, so writing it again after a lost reply changes nothing.
               AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(attempt_log) e
-                              WHERE (e->>'attempt')::int = $3::int AND e->>'outcome' <> 'interrupted')
+                              WHERE (e->>'attempt')::int = $3::int AND e->>'outcome' NOT IN ('interrupted', 'deferred'))
             """
         }
         var bindings: [any SQLParameter] {
             [id, status.rawValue, attempt, outcome.label, outcome.httpStatus, outcome.smtpCode, outcome.curlCode,
              outcome.reason, milliseconds, providerID]
         }
+    }
+
+    /// Delivery `id` was held back before calling the provider (rate limit, open circuit)
+    /// on `attempt`: it goes back to `status` with the attempt given back and one more
+    /// deferral. A run of deferrals is one attempt-log entry (the first), kept up to date
+    /// with the latest reason, so a long backlog does not bloat the log.
+    struct RecordDeferral: Statement {
+        var id: Int64
+        var status: DeliveryStatus
+        var attempt: Int
+        var reason: String
+        var sql: String {
+            """
+            UPDATE cs.deliveries
+            SET status = $2,
+                attempts = greatest($3::int - 1, 0),
+                deferrals = deferrals + 1,
+                last_error = $4::text,
+                attempt_log = CASE
+                    WHEN jsonb_array_length(attempt_log) > 0 AND attempt_log->-1->>'outcome' = 'deferred'
+                    THEN jsonb_set(attempt_log, '{-1}', (attempt_log->-1) || jsonb_build_object('reason', $4::text, 'last_at', now()))
+                    ELSE attempt_log || jsonb_build_array(jsonb_build_object(
+                        'attempt', $3::int, 'at', now(), 'outcome', 'deferred', 'http_status', NULL,
+                        'smtp_code', NULL, 'curl_code', NULL, 'reason', $4::text, 'ms', NULL))
+                    END,
+                updated_at = now()
+            WHERE id = $1 AND status = 'sending'
+            """
+        }
+        var bindings: [any SQLParameter] { [id, status.rawValue, attempt, reason] }
     }
 
     // MARK: - The outbox

@@ -103,38 +103,47 @@ public enum QueueStatements {
         public var bindings: [any SQLParameter] { [ids, attempts] }
     }
 
-    /// Records failures, cancellations and releases, one entry per job: its new state, the
-    /// delay before the next try and the error. A release ('available') gives the attempt
-    /// back: the job did not fail. Returns each finished job's queue and state.
+    /// Records failures, cancellations, releases and snoozes, one entry per job: its new
+    /// state, the delay before the next try and the error. A release ('available') and a
+    /// snooze ('scheduled', counted in `snoozes`) give the attempt back: the job did not
+    /// fail. Returns each finished job's queue and state.
     struct FinishMany: Statement {
+        /// How a job leaves `running` other than by completing.
+        enum Transition: String, Sendable {
+            case retry, discard, cancel, release, snooze
+        }
         var ids: [Int64] = []
         var attempts: [Int] = []
-        var states: [JobState] = []
+        var transitions: [Transition] = []
         var delaysSeconds: [Double] = []
         var errors: [String?] = []
         var isEmpty: Bool { ids.isEmpty }
-        mutating func append(id: Int64, attempt: Int, state: JobState, delaySeconds: Double, error: String) {
-            ids.append(id); attempts.append(attempt); states.append(state); delaysSeconds.append(delaySeconds); errors.append(error)
+        mutating func append(id: Int64, attempt: Int, as transition: Transition, delaySeconds: Double, error: String?) {
+            ids.append(id); attempts.append(attempt); transitions.append(transition)
+            delaysSeconds.append(delaySeconds); errors.append(error)
         }
         var sql: String {
             """
             UPDATE cs.jobs j
-            SET state = c.state::cs.job_state,
-                run_at = CASE WHEN c.state IN ('retryable', 'available')
+            SET state = (CASE c.t WHEN 'retry' THEN 'retryable' WHEN 'discard' THEN 'discarded'
+                                  WHEN 'cancel' THEN 'cancelled' WHEN 'release' THEN 'available'
+                                  ELSE 'scheduled' END)::cs.job_state,
+                run_at = CASE WHEN c.t IN ('retry', 'release', 'snooze')
                               THEN now() + make_interval(secs => c.delay_s) ELSE j.run_at END,
-                finalized_at = CASE WHEN c.state IN ('completed', 'discarded', 'cancelled') THEN now() END,
-                attempt = CASE WHEN c.state = 'available' THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
+                finalized_at = CASE WHEN c.t IN ('discard', 'cancel') THEN now() END,
+                attempt = CASE WHEN c.t IN ('release', 'snooze') THEN greatest(j.attempt - 1, 0) ELSE j.attempt END,
+                snoozes = j.snoozes + CASE WHEN c.t = 'snooze' THEN 1 ELSE 0 END,
                 errors = CASE WHEN c.error IS NULL THEN j.errors
                               ELSE j.errors || jsonb_build_array(jsonb_build_object(
                                   'attempt', j.attempt, 'at', now(), 'error', c.error, 'worker', j.worker_id)) END,
                 worker_id = NULL
             FROM unnest($1::bigint[], $2::int[], $3::text[], $4::float8[], $5::text[])
-                 AS c(id, attempt, state, delay_s, error)
+                 AS c(id, attempt, t, delay_s, error)
             WHERE j.id = c.id AND j.attempt = c.attempt AND j.state = 'running'
             RETURNING j.queue, j.state
             """
         }
-        var bindings: [any SQLParameter] { [ids, attempts, states.map(\.rawValue), delaysSeconds, errors] }
+        var bindings: [any SQLParameter] { [ids, attempts, transitions.map(\.rawValue), delaysSeconds, errors] }
         func decode(_ row: Row) throws -> (queue: String, state: String) {
             (try row.decode(String.self, 0), try row.decode(String.self, 1))
         }

@@ -87,6 +87,58 @@ import Testing
         }
     }
 
+    @Test func waitingForTheRateLimitSpendsNoAttempts() async throws {
+        let server = try LoopbackHTTPServer { _ in .text(200, "ok") }
+        var settings = DeliverySettings()
+        settings.maxRateLimitWait = .milliseconds(200)
+        try await DeliveryHarness.with(settings: settings, startWorker: false) { h in
+            try await h.save(Channel(name: "narrow", type: .slack, endpoint: server.url("/services/T/B/n"),
+                                     ratePerSecond: 5, burst: 1))
+            let n = 40
+            var ids: [Int64] = []
+            for i in 0..<n { ids.append(try await h.enqueue("narrow", text: "m\(i)")) }
+            // Three attempts each: far fewer than the times a backlog of 40 at 5/s is put off.
+            try await h.db.database.execute("UPDATE cs.jobs SET max_attempts = 3")
+            await h.startWorker()
+            try await TestSupport.eventually("every delivery finished", timeout: .seconds(60), every: .milliseconds(100)) {
+                try await h.db.database.query("SELECT count(*) FROM cs.deliveries WHERE status IN ('sent', 'failed')")[0]
+                    .decode(Int.self, 0) == n
+            }
+            _ = ids
+            #expect(server.requestCount == n, "each message called the provider once")
+            let rows = try await h.db.database.query("""
+                SELECT count(*) FILTER (WHERE d.status = 'sent'), count(*) FILTER (WHERE d.attempts = 1),
+                       sum(d.deferrals), count(*) FILTER (WHERE j.attempt = 1), sum(j.snoozes),
+                       count(*) FILTER (WHERE jsonb_array_length(d.attempt_log) <= 2)
+                FROM cs.deliveries d JOIN cs.jobs j ON j.id = d.job_id
+                """)[0]
+            #expect(try rows.decode(Int.self, 0) == n, "all sent, none out of attempts")
+            #expect(try rows.decode(Int.self, 1) == n, "one attempt each: waiting is not an attempt")
+            #expect(try rows.decode(Int.self, 2) > 0, "some were held back")
+            #expect(try rows.decode(Int.self, 3) == n)
+            #expect(try rows.decode(Int.self, 4) == (try rows.decode(Int.self, 2)), "job snoozes match delivery deferrals")
+            #expect(try rows.decode(Int.self, 5) == n, "a run of deferrals is one log entry, then the send")
+        }
+    }
+
+    @Test func aDeliveryHeldBackPastItsMaximumAgeFailsUnsent() async throws {
+        let server = try LoopbackHTTPServer { _ in .text(200, "ok") }
+        var settings = DeliverySettings()
+        settings.maxRateLimitWait = .zero
+        settings.maxDeferral = .zero
+        try await DeliveryHarness.with(settings: settings) { h in
+            try await h.save(Channel(name: "one-a-minute", type: .slack, endpoint: server.url("/services/T/B/m"),
+                                     ratePerSecond: 1.0 / 60, burst: 1))
+            let first = try await h.enqueue("one-a-minute", text: "first")
+            let f = try await h.waitFor(first) { $0.status == "sent" }
+            #expect(f.status == "sent", "\(f.lastError ?? "")")
+            let second = try await h.enqueue("one-a-minute", text: "second")
+            let s = try await h.waitFor(second) { $0.status == "failed" }
+            #expect(s.lastError?.contains("held back for longer than") == true)
+            #expect(server.requestCount == 1, "the second never reached the provider")
+        }
+    }
+
     @Test func circuitOpensAndStopsCallingDuringCoolDown() async throws {
         let server = try LoopbackHTTPServer { _ in .text(503, "upstream unavailable") }
         try await DeliveryHarness.with { h in

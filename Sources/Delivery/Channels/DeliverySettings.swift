@@ -13,6 +13,9 @@ public struct DeliverySettings: Sendable {
     public var breakerCoolDown: Duration = .seconds(30)
     /// Longest rate-limit wait a delivery sleeps through before it is deferred instead.
     public var maxRateLimitWait: Duration = .seconds(2)
+    /// How old a delivery may grow while held back by a rate limit or an open circuit
+    /// (which spend no attempts) before it is failed unsent.
+    public var maxDeferral: Duration = .seconds(24 * 3600)
     /// The job kind's timeout: must cover the transfer timeout plus the rate-limit wait.
     public var jobTimeout: Duration = .seconds(90)
     /// Where secret references are resolved.

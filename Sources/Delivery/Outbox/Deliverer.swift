@@ -63,6 +63,19 @@ public final class Deliverer: Sendable {
         } catch let e as DeliveryError {
             outcome = .failed(e.message)
         }
+        if outcome.deferred, case .retry(let after) = outcome.verdict {
+            // Never reached the provider: not an attempt. Put off, unless it is too old.
+            if Date().timeIntervalSince(message.createdAt) < settings.maxDeferral.seconds {
+                let back: DeliveryStatus = claimed.previous == .pending ? .pending : .retrying
+                try await record(DeliveryStatements.RecordDeferral(id: id, status: back, attempt: attempt,
+                                                                           reason: outcome.reason ?? "deferred"),
+                                         database: database, logger: log)
+                log.debug("delivery deferred", metadata: ["reason": "\(outcome.reason ?? "")", "retry_in": "\(after)"])
+                return DeliveryResult(deliveryID: id, status: .deferred, outcome: outcome, retryAfter: after)
+            }
+            outcome.verdict = .failed
+            outcome.reason = "held back for longer than \(settings.maxDeferral) and never sent; last: " + (outcome.reason ?? "deferred")
+        }
         if case .retry = outcome.verdict, isLastAttempt {
             outcome.verdict = .failed
             outcome.reason = "out of attempts; last: " + (outcome.reason ?? "retryable failure")
@@ -94,10 +107,11 @@ public final class Deliverer: Sendable {
         return DeliveryResult(deliveryID: id, status: status, outcome: outcome, retryAfter: retryAfter)
     }
 
-    /// Writes what the provider said. The send has happened: losing this write would send
-    /// the message again, so a connection problem is retried on a fresh connection (the
-    /// statement records each attempt once, so a write that did land is not doubled).
-    private func record(_ statement: DeliveryStatements.RecordAttempt, database: Database, logger: Logger) async throws {
+    /// Writes what the provider said (or that it was not called). The send may have
+    /// happened: losing this write would send the message again, so a connection problem
+    /// is retried on a fresh connection (both statements apply once, so a write that did
+    /// land is not doubled).
+    private func record<S: Statement>(_ statement: S, database: Database, logger: Logger) async throws {
         let backoff = Backoff(base: .milliseconds(50), cap: .seconds(2))
         var tries = 0
         while true {
@@ -120,7 +134,10 @@ public final class Deliverer: Sendable {
         case .proceed(let wait):
             if wait > .zero { try await Task.sleep(for: wait) }
         case .deferred(let wait):
-            return SendOutcome(verdict: .retry(after: wait), reason: "rate limit of channel \(channel.name) "
+            // Everyone deferred now would come back at the same instant and meet one token:
+            // spread them over the next `wait` as well.
+            let spread = Backoff(base: wait, cap: wait, jitter: .full).delay(attempt: 1)
+            return SendOutcome(verdict: .retry(after: wait + spread), reason: "rate limit of channel \(channel.name) "
                                + "(\(channel.ratePerSecond)/s): deferred", deferred: true)
         }
         let key = prepared.redacted.description

@@ -44,6 +44,8 @@ public enum DeliveryJobs {
                 throw RetryJobError(after: result.retryAfter ?? .zero, "delivery \(args.deliveryId): \(reason)")
             case .failed:
                 throw PermanentJobError("delivery \(args.deliveryId): \(reason)")
+            case .deferred:
+                throw SnoozeJobError(after: result.retryAfter ?? .seconds(1), "delivery \(args.deliveryId): \(reason)")
             }
         }
         return deliverer

@@ -12,6 +12,10 @@ public struct DeliveryResult: Sendable, Equatable {
         case retrying
         /// Recorded as `failed`; the job should be discarded.
         case failed
+        /// Not attempted: held back by the channel's rate limit or an open circuit. The
+        /// delivery keeps its status and attempt count; the job should be snoozed for
+        /// `retryAfter`, which spends no attempt.
+        case deferred
     }
 
     public var deliveryID: Int64

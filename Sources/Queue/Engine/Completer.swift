@@ -13,6 +13,8 @@ struct Outcome: Sendable {
         case cancelled(error: String)
         /// Handed back untried (shutdown): available again, attempt returned.
         case release(error: String)
+        /// Put off without fault (`SnoozeJobError`): scheduled again, attempt returned.
+        case snooze(afterSeconds: Double, reason: String)
     }
     let id: Int64
     let attempt: Int
@@ -112,13 +114,15 @@ final class Completer: @unchecked Sendable {
             case .completed:
                 done.ids.append(o.id); done.attempts.append(o.attempt)
             case .retry(let after, let error):
-                finished.append(id: o.id, attempt: o.attempt, state: .retryable, delaySeconds: after, error: error)
+                finished.append(id: o.id, attempt: o.attempt, as: .retry, delaySeconds: after, error: error)
             case .discard(let error):
-                finished.append(id: o.id, attempt: o.attempt, state: .discarded, delaySeconds: 0, error: error)
+                finished.append(id: o.id, attempt: o.attempt, as: .discard, delaySeconds: 0, error: error)
             case .cancelled(let error):
-                finished.append(id: o.id, attempt: o.attempt, state: .cancelled, delaySeconds: 0, error: error)
+                finished.append(id: o.id, attempt: o.attempt, as: .cancel, delaySeconds: 0, error: error)
             case .release(let error):
-                finished.append(id: o.id, attempt: o.attempt, state: .available, delaySeconds: 0, error: error)
+                finished.append(id: o.id, attempt: o.attempt, as: .release, delaySeconds: 0, error: error)
+            case .snooze(let after, _):
+                finished.append(id: o.id, attempt: o.attempt, as: .snooze, delaySeconds: after, error: nil)
             }
         }
         if !done.ids.isEmpty {
@@ -129,15 +133,16 @@ final class Completer: @unchecked Sendable {
             if !released.isEmpty { try await conn.execute(QueueStatements.NotifyQueues(queues: released)) }
         }
         let doneCount = done.ids.count
-        let states = finished.states
+        let transitions = finished.transitions
         lock.withLock {
             stats.completed += doneCount
-            for s in states {
-                switch s {
-                case .retryable: stats.retried += 1
-                case .discarded: stats.discarded += 1
-                case .cancelled: stats.cancelled += 1
-                default: stats.released += 1
+            for t in transitions {
+                switch t {
+                case .retry: stats.retried += 1
+                case .discard: stats.discarded += 1
+                case .cancel: stats.cancelled += 1
+                case .release: stats.released += 1
+                case .snooze: stats.snoozed += 1
                 }
             }
             stats.batches += 1
@@ -152,5 +157,6 @@ public struct CompletionStats: Sendable {
     public var discarded = 0
     public var cancelled = 0
     public var released = 0
+    public var snoozed = 0
     public var batches = 0
 }

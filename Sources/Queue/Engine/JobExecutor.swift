@@ -38,6 +38,7 @@ struct JobExecutor: Sendable {
         case .discard(let e): log.warning("job discarded", metadata: ["error": "\(e)"])
         case .cancelled: log.notice("job cancelled")
         case .release: log.notice("job released at shutdown")
+        case .snooze(let after, let reason): log.debug("job snoozed", metadata: ["reason": "\(reason)", "run_in_s": "\(after)"])
         }
         return Outcome(id: job.id, attempt: job.attempt, result: result)
     }
@@ -59,6 +60,7 @@ struct JobExecutor: Sendable {
         case let e as PermanentJobError: return .discard(error: e.reason)
         case let e as JobArgumentsError: return .discard(error: e.description)
         case let e as RetryJobError: return failure(job, message: e.reason, retryAfter: e.after)
+        case let e as SnoozeJobError: return .snooze(afterSeconds: max(0, e.after.seconds), reason: e.reason)
         default: return failure(job, message: String(describing: error), retryAfter: nil)
         }
     }
