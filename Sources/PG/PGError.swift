@@ -31,6 +31,21 @@ public struct PGError: CodedError {
         return s.hasPrefix("08") || s == "57P01" || s == "57P02" || s == "57P03" || s == "53300"
     }
 
+    /// The server's DETAIL of data exceptions and integrity violations quotes the values
+    /// (`Failing row contains (…)`, `Key (email)=(…) already exists`), which may be personal
+    /// data: `description`, and so every log line and stored error, leaves it out.
+    public var detailCarriesValues: Bool {
+        guard let s = sqlState else { return detail?.hasPrefix("Failing row contains") ?? false }
+        return s.hasPrefix("22") || s.hasPrefix("23")
+    }
+
+    /// A data exception (class 22) or a syntax / undefined-object error (class 42): the
+    /// same statement with the same input will fail the same way, so retrying is pointless.
+    public var isPermanent: Bool {
+        guard let s = sqlState else { return false }
+        return s.hasPrefix("22") || s.hasPrefix("42")
+    }
+
     /// A unique constraint refused the row.
     public var isUniqueViolation: Bool { sqlState == "23505" }
 
@@ -38,7 +53,7 @@ public struct PGError: CodedError {
         var s = "PGError(\(code)"
         if let sqlState { s += ", SQLSTATE \(sqlState)" }
         s += "): \(message)"
-        if let detail { s += " DETAIL: \(detail)" }
+        if let detail, !detailCarriesValues { s += " DETAIL: \(detail)" }
         if let hint { s += " HINT: \(hint)" }
         if let query { s += " QUERY: \(query.prefix(200))" }
         return s

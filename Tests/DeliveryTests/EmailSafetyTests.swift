@@ -73,6 +73,28 @@ import TestSupport
         }
     }
 
+    @Test func credentialsInTheEndpointURLNeverReachReasonsErrorsOrLogs() async throws {
+        let password = "Url-S3cret-pw"
+        // A server that echoes what it was given in its refusal.
+        let smtp = try await LoopbackSMTPServer.start(credentials: (user: "cs", password: "right"),
+                                                       authFailureReply: "535 5.7.8 no such login cs:\(password) (\(Data("\u{0}cs\u{0}\(password)".utf8).base64EncodedString()))")
+        try await DeliveryHarness.with { h in
+            let url = smtp.url.replacingOccurrences(of: "smtp://", with: "smtp://cs:\(password)@")
+            try await h.save(Self.channel(url, options: ["allow_insecure_auth": true]))
+            let id = try await h.enqueue("mail", recipient: "csm@example.com", subject: "s", text: "t")
+            let s = try await h.waitFor(id) { $0.status == "failed" }
+            #expect(s.attempts.first?.smtpCode == 535)
+            #expect(s.lastError?.contains("535") == true)
+            let stored = try await h.db.database.query("""
+                SELECT d.attempt_log::text || coalesce(d.last_error, '') || j.errors::text
+                FROM cs.deliveries d JOIN cs.jobs j ON j.id = d.job_id WHERE d.id = $1
+                """, [id])[0].decode(String.self, 0)
+            #expect(!stored.contains(password), "no password in the delivery or the job: \(stored)")
+            #expect(!stored.contains(Data("\u{0}cs\u{0}\(password)".utf8).base64EncodedString()))
+            #expect(!h.logs.all.contains { $0.contains(password) }, "no password in the logs")
+        }
+    }
+
     @Test func refusedCredentialsFailTheMessageAndOpenTheCircuit() async throws {
         let smtp = try await LoopbackSMTPServer.start(credentials: (user: "cs", password: "right"))
         var settings = DeliverySettings()

@@ -252,3 +252,40 @@ struct SlowJob: JobArgs { static let kind = "slow" }
 
 /// The `x` kind of these tests (no arguments).
 struct XJob: JobArgs { static let kind = "x" }
+
+struct DivideByZero: JobArgs { static let kind = "divide_by_zero" }
+struct HugeFailure: JobArgs { static let kind = "huge_failure" }
+struct LeakyInsert: JobArgs { static let kind = "leaky_insert" }
+
+@Suite struct JobErrorHygieneTests {
+    @Test func dataExceptionsAreDiscardedAtOnceErrorsAreBoundedAndRowValuesStayOut() async throws {
+        try await TestDatabase.with { db in
+            let registry = JobRegistry()
+            registry.register(DivideByZero.self) { _, ctx in _ = try await ctx.database.query("SELECT 1 / $1::int", [0]) }
+            registry.register(HugeFailure.self) { _, _ in throw PermanentJobError(String(repeating: "x", count: 5_000_000)) }
+            registry.register(LeakyInsert.self) { _, ctx in
+                try await ctx.database.withConnection { conn in
+                    _ = try await conn.execute("CREATE TEMP TABLE IF NOT EXISTS people (email text NOT NULL, name text NOT NULL)")
+                    _ = try await conn.execute("INSERT INTO people VALUES ($1, NULL)", ["secret.person@example.com"])
+                }
+            }
+            let w = await RunningWorker(url: db.url, registry: registry)
+            let enq = Enqueuer(database: db.database)
+            let zero = try await enq.enqueue(DivideByZero())
+            let huge = try await enq.enqueue(HugeFailure())
+            let leaky = try await enq.enqueue(LeakyInsert(), options: JobOptions(maxAttempts: 1))
+            try await eventually("all finished", timeout: .seconds(20)) {
+                try await db.database.count("SELECT count(*) FROM cs.jobs WHERE state = 'discarded'") == 3
+            }
+            let z = try await db.database.query("SELECT attempt, errors->0->>'error' FROM cs.jobs WHERE id = $1", [zero])[0]
+            #expect(try z.decode(Int.self, 0) == 1, "a data exception is not retried")
+            #expect(try z.decode(String.self, 1).contains("22012"))
+            let h = try await db.database.query("SELECT length(errors->0->>'error') FROM cs.jobs WHERE id = $1", [huge])[0]
+            #expect(try h.decode(Int.self, 0) <= 2000, "stored errors are bounded")
+            let l = try await db.database.query("SELECT errors::text FROM cs.jobs WHERE id = $1", [leaky])[0].decode(String.self, 0)
+            #expect(l.contains("23502"))
+            #expect(!l.contains("secret.person@example.com"), "no row values in stored errors: \(l)")
+            try await w.stop()
+        }
+    }
+}

@@ -37,6 +37,7 @@ struct ChannelSender: Sendable {
         if let pathStart = endpoint.range(of: "://").flatMap({ endpoint[$0.upperBound...].firstIndex(of: "/") }) {
             secrets.append(String(endpoint[pathStart...]))
         }
+        secrets += Self.userinfoSecrets(endpoint)
         let timeout = channel.milliseconds("timeout_ms") ?? self.timeout
         let connect = channel.milliseconds("connect_timeout_ms") ?? connectTimeout
         func post(_ url: String, _ body: [UInt8], contentType: String = "application/json",
@@ -94,6 +95,26 @@ struct ChannelSender: Sendable {
                 caBundlePath: channel.option("ca_file"))
             return Prepared(request: .smtp(request), secrets: secrets, redacted: RedactedURL(endpoint), fallbackID: nil)
         }
+    }
+
+    /// Credentials written into an endpoint URL (`smtp://user:PASS@host`), raw and
+    /// percent-decoded, and as SMTP AUTH PLAIN / LOGIN carry them (base64): a server
+    /// that echoes them in a refusal must not put them in a reason.
+    static func userinfoSecrets(_ endpoint: String) -> [String] {
+        guard let schemeEnd = endpoint.range(of: "://") else { return [] }
+        let rest = endpoint[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return [] }
+        let userinfo = String(authority[..<at])
+        let parts = userinfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let user = parts[0].removingPercentEncoding ?? parts[0]
+        var out = [userinfo]
+        if parts.count == 2 {
+            let password = parts[1].removingPercentEncoding ?? parts[1]
+            out += [parts[1], password, Data(password.utf8).base64EncodedString(),
+                    Data("\u{0}\(user)\u{0}\(password)".utf8).base64EncodedString(), "\(user):\(password)"]
+        }
+        return out
     }
 
     /// Performs a prepared request and classifies the result. Rethrows only cancellation.

@@ -57,16 +57,26 @@ struct JobExecutor: Sendable {
         }
         guard let error else { return .completed }
         switch error {
-        case let e as PermanentJobError: return .discard(error: e.reason)
-        case let e as JobArgumentsError: return .discard(error: e.description)
+        case let e as PermanentJobError: return .discard(error: Self.bounded(e.reason))
+        case let e as JobArgumentsError: return .discard(error: Self.bounded(e.description))
+        case let e as PGError where e.isPermanent:
+            return .discard(error: Self.bounded("permanent database error (SQLSTATE \(e.sqlState ?? "")): \(e)"))
         case let e as RetryJobError: return failure(job, message: e.reason, retryAfter: e.after)
         case let e as SnoozeJobError: return .snooze(afterSeconds: max(0, e.after.seconds), reason: e.reason)
         default: return failure(job, message: String(describing: error), retryAfter: nil)
         }
     }
 
+    /// Longest error text stored on a job, whatever produced it.
+    static let errorLimit = 2000
+
+    /// `text` cut to `errorLimit` characters (with an ellipsis when cut).
+    static func bounded(_ text: String) -> String {
+        text.count <= errorLimit ? text : String(text.prefix(errorLimit - 1)) + "…"
+    }
+
     private func failure(_ job: Job, message: String, retryAfter: Duration?) -> Outcome.Result {
-        let text = String(message.prefix(2000))
+        let text = Self.bounded(message)
         if job.attempt >= job.maxAttempts { return .discard(error: text) }
         var delay = retryPolicy.delaySeconds(attempt: job.attempt)
         if let retryAfter { delay = max(delay, retryAfter.seconds) }
