@@ -243,7 +243,8 @@ public enum QueueStatements {
     }
 
     /// Running jobs whose worker has not heartbeaten within `afterSeconds` go back to
-    /// retryable (or discarded when out of attempts), with the reason recorded.
+    /// retryable (or discarded when out of attempts), with the reason recorded, keeping
+    /// their original `run_at` so they are promoted at once and claimed before later jobs.
     struct RescueStale: Statement {
         var afterSeconds: Double
         var limit: Int
@@ -252,7 +253,8 @@ public enum QueueStatements {
             UPDATE cs.jobs j
             SET state = CASE WHEN j.attempt >= j.max_attempts THEN 'discarded'::cs.job_state ELSE 'retryable' END,
                 finalized_at = CASE WHEN j.attempt >= j.max_attempts THEN now() END,
-                run_at = now(),
+                -- run_at is kept: the job goes back to the front of its priority, not
+                -- behind a backlog that arrived while its worker was dying.
                 errors = j.errors || jsonb_build_array(jsonb_build_object(
                     'attempt', j.attempt, 'at', now(), 'worker', j.worker_id,
                     'error', 'worker stopped heartbeating; job rescued')),

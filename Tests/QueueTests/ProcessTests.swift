@@ -47,6 +47,7 @@ import TestSupport
             try await eventually("doomed worker runs all five", timeout: .seconds(30)) {
                 try await db.database.count("SELECT count(*) FROM cs.jobs WHERE state = 'running'") == 5
             }
+            let runAtBefore = try await db.database.query("SELECT run_at::text FROM cs.jobs ORDER BY id").map { try $0.decode(String.self, 0) }
             doomed.kill(SIGKILL)
             _ = await doomed.waitForExit()
             let rescuer = try WorkerProcess(arguments: ["work", "--queues", "crash", "--rescue-after", "2", "--log-level", "warning"],
@@ -63,6 +64,8 @@ import TestSupport
             #expect(try history.decode(Int.self, 0) == 5)
             #expect(try history.decode(Int.self, 1) == 5)
             #expect(try history.decode(Int.self, 2) == 5, "a different worker finished each job")
+            let runAtAfter = try await db.database.query("SELECT run_at::text FROM cs.jobs ORDER BY id").map { try $0.decode(String.self, 0) }
+            #expect(runAtAfter == runAtBefore, "rescued jobs keep their place (run_at) instead of queueing behind newer work")
             rescuer.kill(SIGTERM)
             #expect(await rescuer.waitForExit() == 0)
         }
