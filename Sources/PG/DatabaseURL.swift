@@ -1,4 +1,5 @@
 // DatabaseURL: small edits to libpq connection strings (which database to use).
+import CLibpq
 import Foundation
 
 public enum DatabaseURL {
@@ -11,6 +12,24 @@ public enum DatabaseURL {
             return comps.string ?? url
         }
         return url + " dbname='\(database.replacingOccurrences(of: "'", with: "\\'"))'"
+    }
+
+    /// Checks that `url` is a libpq connection string (a `postgresql://` URL or
+    /// `key=value` pairs) without connecting; throws `.usage` with libpq's reason.
+    public static func validate(_ url: String) throws {
+        let trimmed = url.trimmingCharacters(in: .whitespaces)
+        let looksRight = trimmed.hasPrefix("postgresql://") || trimmed.hasPrefix("postgres://") || trimmed.contains("=")
+        var message: UnsafeMutablePointer<CChar>?
+        let parsed = PQconninfoParse(trimmed, &message)
+        defer {
+            if let parsed { PQconninfoFree(parsed) }
+            if let message { PQfreemem(message) }
+        }
+        guard looksRight, parsed != nil else {
+            let why = message.map { Connection.redact(String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines)) }
+            throw PGError(.usage, "the database URL is neither a postgresql:// URL nor key=value pairs"
+                          + (why.map { " (\($0))" } ?? ""))
+        }
     }
 
     /// The URL with any password replaced, fit for a log line.

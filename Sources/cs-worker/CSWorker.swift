@@ -38,9 +38,12 @@ struct GlobalOptions: ParsableArguments {
     var poolingMode: PoolingMode { PoolingMode(setting: pooling) ?? .session }
 
     func url() throws -> String {
-        if let databaseURL, !databaseURL.isEmpty { return databaseURL }
-        if let env = ProcessInfo.processInfo.environment["DATABASE_URL"], !env.isEmpty { return env }
-        throw ValidationError("no database: set DATABASE_URL or pass --database-url")
+        let url: String
+        if let databaseURL, !databaseURL.isEmpty { url = databaseURL }
+        else if let env = ProcessInfo.processInfo.environment["DATABASE_URL"], !env.isEmpty { url = env }
+        else { throw ValidationError("no database: set DATABASE_URL or pass --database-url") }
+        do { try DatabaseURL.validate(url) } catch let e as PGError { throw ValidationError(e.message) }
+        return url
     }
 
     /// Opens a pool of `maxConnections`, runs `body` with it and closes it, also when

@@ -1,5 +1,6 @@
 // `cs-worker work`: run a worker until SIGTERM/SIGINT.
 import ArgumentParser
+import Basics
 import Dispatch
 import Foundation
 import Logging
@@ -23,6 +24,8 @@ struct Work: AsyncParsableCommand {
     @Option(help: "Connections for heartbeats, elections and maintenance.") var controlPoolSize: Int = 3
     @Option(help: "URL to LISTEN on for instant pickup and cancel requests: direct or session-pooled, never a transaction pooler (default: $CS_LISTEN_URL, else the main URL unless --pooling transaction).")
     var listenURL: String?
+    @Option(help: "At start, keep trying to reach the database for this many seconds instead of failing at once.")
+    var waitForDatabase: Double = 0
     @Flag(help: "Do not take part in leader election (no maintenance, no cron).") var noMaintenance = false
     @Flag(help: "Exit once no job is available, running or due soon (batch mode, for demos and scripts).") var untilEmpty = false
 
@@ -32,6 +35,7 @@ struct Work: AsyncParsableCommand {
         guard !queues.split(separator: ",").isEmpty else { throw ValidationError("--queues needs at least one queue") }
         if let poolSize, poolSize < 1 { throw ValidationError("--pool-size must be at least 1") }
         guard controlPoolSize >= 1 else { throw ValidationError("--control-pool-size must be at least 1") }
+        guard waitForDatabase >= 0, waitForDatabase <= 86_400 else { throw ValidationError("--wait-for-database must be 0…86400 seconds") }
     }
 
     func run() async throws {
@@ -54,6 +58,7 @@ struct Work: AsyncParsableCommand {
         cfg.listenURL = listenURL
         logger.notice("connection budget: at most \(cfg.connectionBudget) connections to the database",
                       metadata: ["pooling": "\(cfg.pooling)", "listen": "\(listenURL.map(DatabaseURL.redacted) ?? (cfg.pooling == .session ? "main url" : "none (polling)"))"])
+        try await Self.reachDatabase(url: url, pooling: cfg.pooling, waitSeconds: waitForDatabase, logger: logger)
         let registry = JobRegistry()
         let client = try JobKinds.registerAll(in: registry, workerID: cfg.workerID, logger: logger)
         let worker = Worker(url: url, registry: registry, configuration: cfg, logger: logger)
@@ -81,6 +86,31 @@ struct Work: AsyncParsableCommand {
         try await running.value
         await client.shutdown()
         signals.cancel()
+    }
+}
+
+extension Work {
+    /// A wrong password or a closed port at start-up is a mistake to report, not an outage
+    /// to ride out: fail with libpq's reason, unless told to wait (`--wait-for-database`,
+    /// for a worker started beside its database). Once running, outages are ridden out.
+    static func reachDatabase(url: String, pooling: PoolingMode, waitSeconds: Double, logger: Logger) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(waitSeconds * 1000))
+        var attempt = 0
+        while true {
+            do {
+                let conn = try await Connection.connect(url: url, applicationName: "cs-worker-start", pooling: pooling, logger: logger)
+                await conn.close()
+                return
+            } catch let e as PGError {
+                attempt += 1
+                guard ContinuousClock.now < deadline else {
+                    throw CommandFailure(description: "cannot reach the database: \(e.message)"
+                                         + (waitSeconds > 0 ? " (waited \(Int(waitSeconds)) s)" : " (--wait-for-database SECONDS to keep trying)"))
+                }
+                logger.warning("database not reachable yet; waiting", metadata: ["error": "\(e.message)", "try": "\(attempt)"])
+                try await Task.sleep(for: Backoff(base: .milliseconds(200), cap: .seconds(5)).delay(attempt: attempt))
+            }
+        }
     }
 }
 

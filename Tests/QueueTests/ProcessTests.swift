@@ -71,6 +71,42 @@ import TestSupport
         }
     }
 
+    @Test func aWorkerThatCannotReachItsDatabaseAtStartFailsFastWithTheReason() async throws {
+        let port = try LoopbackSocket.unusedPort()
+        let closed = try WorkerProcess(arguments: ["work", "--log-level", "warning"],
+                                       databaseURL: "postgresql://postgres:hunter2pw@127.0.0.1:\(port)/nothing")
+        let status = await closed.waitForExit(timeout: .seconds(60))
+        #expect(status != nil && status != 0, "exits non-zero instead of retrying forever")
+        #expect(closed.log.contains("cannot reach the database"), "\(closed.log.suffix(500))")
+        #expect(closed.log.contains("Connection refused") || closed.log.contains("connection refused"))
+        #expect(!closed.log.contains("hunter2pw"), "no password in the reason")
+
+        let garbage = try WorkerProcess(arguments: ["work"], databaseURL: "not a database url")
+        let g = await garbage.waitForExit(timeout: .seconds(60))
+        #expect(g != nil && g != 0)
+        #expect(garbage.log.contains("neither a postgresql:// URL nor key=value pairs"), "\(garbage.log.suffix(500))")
+    }
+
+    @Test func aWorkerToldToWaitForItsDatabaseStartsWhenItAppears() async throws {
+        // The worker starts before its database exists (hidden under another name).
+        let db = try await TestDatabase.create()
+        let admin = try await Connection.connect(url: try TestEnvironment.adminURL, logger: TestEnvironment.logger)
+        try await admin.executeScript("ALTER DATABASE \(db.name) RENAME TO \(db.name)_hidden")
+        let worker = try WorkerProcess(arguments: ["work", "--queues", "late", "--wait-for-database", "120", "--log-level", "warning"],
+                                       databaseURL: db.url)
+        try await eventually("it keeps waiting", timeout: .seconds(30)) { worker.log.contains("database not reachable yet") }
+        #expect(worker.isRunning)
+        try await admin.executeScript("ALTER DATABASE \(db.name)_hidden RENAME TO \(db.name)")
+        await admin.close()
+        try await db.database.execute("INSERT INTO cs.jobs (kind, args, queue) VALUES ('probe', '{}', 'late')")
+        try await eventually("the job ran", timeout: .seconds(60), every: .milliseconds(200)) {
+            try await db.database.count("SELECT count(*) FROM cs.jobs WHERE state = 'completed'") == 1
+        }
+        worker.kill(SIGTERM)
+        #expect(await worker.waitForExit() == 0)
+        await db.drop()
+    }
+
     @Test func databaseOutageIsRiddenOut() async throws {
         try await TestDatabase.with { db in
             let n = 3000
