@@ -78,11 +78,23 @@ public enum QueueStatements {
             """
         }
         public var bindings: [any SQLParameter] { [queue, limit, workerID] }
-        public func decode(_ row: Row) throws -> Job {
-            Job(id: try row.decode(Int64.self, 0), queue: try row.decode(String.self, 1),
-                kind: try row.decode(String.self, 2), args: row.bytes(3) ?? Array("{}".utf8),
-                attempt: try row.decode(Int.self, 4), maxAttempts: try row.decode(Int.self, 5),
-                priority: try row.decode(Int.self, 6), createdAt: try row.decode(Date.self, 7))
+        /// A claimed row: a job to run, or one that cannot be read, to discard alone with the
+        /// reason (its neighbours in the batch still run).
+        public enum Claimed: Sendable {
+            case job(Job)
+            case unreadable(id: Int64, attempt: Int, reason: String)
+        }
+        public func decode(_ row: Row) throws -> Claimed {
+            let id = try row.decode(Int64.self, 0)
+            let attempt = try row.decode(Int.self, 4)
+            do {
+                return .job(Job(id: id, queue: try row.decode(String.self, 1),
+                                kind: try row.decode(String.self, 2), args: row.bytes(3) ?? Array("{}".utf8),
+                                attempt: attempt, maxAttempts: try row.decode(Int.self, 5),
+                                priority: try row.decode(Int.self, 6), createdAt: try row.decode(Date.self, 7)))
+            } catch {
+                return .unreadable(id: id, attempt: attempt, reason: "the claimed row cannot be read: \(error)")
+            }
         }
     }
 

@@ -229,8 +229,18 @@ public final class Worker: Service, @unchecked Sendable {
     }
 
     private func claim(_ conn: Connection, queue: String, limit: Int) async throws -> [Job] {
-        let jobs = try await conn.rows(QueueStatements.Claim(queue: queue, limit: limit, workerID: configuration.workerID))
-        state.withLock { $0.claimed += jobs.count }
+        let rows = try await conn.rows(QueueStatements.Claim(queue: queue, limit: limit, workerID: configuration.workerID))
+        var jobs: [Job] = []
+        jobs.reserveCapacity(rows.count)
+        for row in rows {
+            switch row {
+            case .job(let job): jobs.append(job)
+            case .unreadable(let id, let attempt, let reason):
+                logger.warning("discarding a job whose row cannot be read", metadata: ["job_id": "\(id)", "reason": "\(reason)"])
+                completer.add(Outcome(id: id, attempt: attempt, result: .discard(error: reason)))
+            }
+        }
+        state.withLock { $0.claimed += rows.count }
         return jobs
     }
 
