@@ -343,6 +343,15 @@ public enum QueueStatements {
         }
     }
 
+    /// Disables a schedule the leader cannot use, with the reason, so it stops failing
+    /// every pass while the others go on.
+    struct SetScheduleAside: Statement {
+        var name: String
+        var reason: String
+        var sql: String { "UPDATE cs.schedules SET enabled = false, last_error = $2, updated_at = now() WHERE name = $1" }
+        var bindings: [any SQLParameter] { [name, reason] }
+    }
+
     /// Sets the first slot of a schedule that has none.
     struct SetFirstSlot: Statement {
         var name: String
@@ -377,7 +386,7 @@ public enum QueueStatements {
             ON CONFLICT (name) DO UPDATE SET cron = EXCLUDED.cron, timezone = EXCLUDED.timezone, kind = EXCLUDED.kind,
                 args = EXCLUDED.args, queue = EXCLUDED.queue, priority = EXCLUDED.priority,
                 max_attempts = EXCLUDED.max_attempts, enabled = EXCLUDED.enabled, next_slot = EXCLUDED.next_slot,
-                updated_at = now()
+                last_error = NULL, updated_at = now()
             """
         }
         var bindings: [any SQLParameter] {

@@ -83,6 +83,44 @@ import TestSupport
         }
     }
 
+    @Test func badSchedulesAreRefusedAndOneBrokenScheduleCannotStopTheOthers() async throws {
+        try await TestDatabase.with { db in
+            let store = ScheduleStore(database: db.database)
+            await #expect(throws: ScheduleError.self) { try await store.upsert(Schedule(name: "no-kind", cron: "@daily", kind: "")) }
+            let never = await #expect(throws: ScheduleError.self) {
+                try await store.upsert(Schedule(name: "feb-31", cron: "0 0 31 2 *", kind: "report"))
+            }
+            #expect(never?.code == .neverFires)
+            // By SQL, as an operator might: the schema refuses an empty kind or a non-cron text.
+            await #expect(throws: PGError.self) {
+                try await db.database.execute("INSERT INTO cs.schedules (name, cron, kind) VALUES ('x', '@daily', '')")
+            }
+            await #expect(throws: PGError.self) {
+                try await db.database.execute("INSERT INTO cs.schedules (name, cron, kind) VALUES ('y', 'every day', 'report')")
+            }
+            // What SQL cannot see: a date that never comes, a time zone that does not exist.
+            try await db.database.execute("""
+                INSERT INTO cs.schedules (name, cron, kind, next_slot) VALUES
+                    ('a-never', '0 0 31 2 *', 'report', NULL),
+                    ('b-mars', '@daily', 'report', NULL),
+                    ('c-good', '*/5 * * * *', 'report', date_trunc('minute', now()) - interval '1 minute')
+                """)
+            try await db.database.execute("UPDATE cs.schedules SET timezone = 'Mars/Base' WHERE name = 'b-mars'")
+            let registry = JobRegistry()
+            let w = await RunningWorker(url: db.url, registry: registry) { $0.queues = ["elsewhere"] }
+            try await eventually("the good schedule fired", timeout: .seconds(20)) {
+                try await db.database.count("SELECT count(*) FROM cs.jobs WHERE unique_key LIKE 'cron:c-good:%'") == 1
+            }
+            try await eventually("the broken ones set aside", timeout: .seconds(20)) {
+                try await db.database.count("SELECT count(*) FROM cs.schedules WHERE NOT enabled AND last_error IS NOT NULL") == 2
+            }
+            let reasons = try await db.database.query("SELECT name, last_error FROM cs.schedules WHERE last_error IS NOT NULL ORDER BY name")
+            #expect(try reasons[0].decode(String.self, 1).contains("never fires"))
+            #expect(try reasons[1].decode(String.self, 1).contains("Mars/Base"))
+            try await w.stop()
+        }
+    }
+
     @Test func leadershipMovesWhenTheLeaderStops() async throws {
         try await TestDatabase.with { db in
             let registry = JobRegistry()

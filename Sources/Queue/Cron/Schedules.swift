@@ -36,6 +36,10 @@ public struct ScheduleError: CodedError {
 extension ErrorCode where Domain == ScheduleError {
     public static let unknownTimeZone = Self("unknownTimeZone")
     public static let argsNotAnObject = Self("argsNotAnObject")
+    /// The expression parses but matches no time in the next years (`0 0 31 2 *`).
+    public static let neverFires = Self("neverFires")
+    /// An empty kind or queue, or max_attempts outside 1…1000.
+    public static let invalidField = Self("invalidField")
 }
 
 /// Reads and writes cs.schedules. Validates before writing, so the leader never meets a
@@ -51,8 +55,23 @@ public struct ScheduleStore: Sendable {
         guard let obj = try? JSONSerialization.jsonObject(with: Data(s.argsJSON.utf8)), obj is [String: Any] else {
             throw ScheduleError(code: .argsNotAnObject, message: "args must be a JSON object")
         }
-        let next = cron.next(after: Date(), in: tz)
+        try Self.validateFields(s)
+        guard let next = cron.next(after: Date(), in: tz) else {
+            throw ScheduleError(code: .neverFires, message: "cron expression '\(s.cron)' never fires (no matching time in the coming years)")
+        }
         try await database.execute(QueueStatements.UpsertSchedule(schedule: s, nextSlot: next))
+    }
+
+    static func validateFields(_ s: Schedule) throws {
+        if s.kind.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ScheduleError(code: .invalidField, message: "a schedule needs a job kind")
+        }
+        if s.queue.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ScheduleError(code: .invalidField, message: "a schedule needs a queue")
+        }
+        if !(1...1000).contains(s.maxAttempts) {
+            throw ScheduleError(code: .invalidField, message: "max_attempts must be 1…1000, not \(s.maxAttempts)")
+        }
     }
 
     /// Adds a schedule only if none has that name (default schedules at start-up).
