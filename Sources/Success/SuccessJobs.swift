@@ -25,6 +25,12 @@ public enum SuccessJobs {
         public static let kind = "record_intervention_outcomes"
         public var followUpDays: Int?
         public init(followUpDays: Int? = nil) { self.followUpDays = followUpDays }
+        /// A follow-up window must lie ahead of the intervention: 1…365 days.
+        public func validate() throws {
+            if let d = followUpDays, !(1...365).contains(d) {
+                throw JobArgumentError(field: "follow_up_days", "must be 1…365 days, not \(d)")
+            }
+        }
     }
 
     /// No arguments: evaluate every rule against the latest scores.

@@ -29,6 +29,9 @@ struct GlobalOptions: ParsableArguments {
     var pooling: String = ProcessInfo.processInfo.environment["CS_POOLING"] ?? "session"
 
     func validate() throws {
+        guard Logger.Level(rawValue: logLevel.lowercased()) != nil else {
+            throw ValidationError("--log-level (or CS_LOG_LEVEL) must be one of trace, debug, info, notice, warning, error, critical, not '\(logLevel)'")
+        }
         guard PoolingMode(setting: pooling) != nil else {
             throw ValidationError("--pooling (or CS_POOLING) must be session or transaction, not '\(pooling)'")
         }

@@ -23,10 +23,21 @@ struct Enqueue: AsyncParsableCommand {
         guard maxAttempts > 0 else { throw ValidationError("--max-attempts must be positive") }
     }
 
+    /// `+SECONDS` (finite, at most ten years ahead) or an ISO 8601 instant in years 1970…9999.
     func parseRunAt(_ text: String) throws -> Date {
-        if text.hasPrefix("+"), let secs = Double(text.dropFirst()) { return Date().addingTimeInterval(secs) }
-        if let d = ISO8601DateFormatter().date(from: text) { return d }
-        throw ValidationError("--run-at must be ISO 8601 (2026-12-01T09:00:00Z) or +SECONDS")
+        if text.hasPrefix("+") {
+            guard let secs = Double(text.dropFirst()), secs.isFinite, secs >= 0, secs <= 10 * 366 * 86_400 else {
+                throw ValidationError("--run-at +SECONDS must be a number of seconds from 0 to ten years, not '\(text)'")
+            }
+            return Date().addingTimeInterval(secs)
+        }
+        guard let d = ISO8601DateFormatter().date(from: text) else {
+            throw ValidationError("--run-at must be ISO 8601 (2026-12-01T09:00:00Z) or +SECONDS")
+        }
+        guard d.timeIntervalSince1970 >= 0, d < Date(timeIntervalSince1970: 253_402_300_799) else {
+            throw ValidationError("--run-at must lie between 1970 and 9999, not '\(text)'")
+        }
+        return d
     }
 
     func run() async throws {

@@ -133,6 +133,11 @@ struct ModelCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "View with current features, one row per account.") var from: String = "cs.account_features_current"
         @Option(help: "Comma-separated account ids (default: all).") var accounts: String?
+        func validate() throws {
+            if let bad = ModelCommand.list(accounts)?.first(where: { Int64($0) == nil }) {
+                throw ValidationError("--accounts takes account ids (whole numbers), not '\(bad)'")
+            }
+        }
         func run() async throws {
             let ids = ModelCommand.list(accounts)?.compactMap { Int64($0) }
             let r = try await ModelCommand.withDatabase(global) {

@@ -220,3 +220,28 @@ import TestSupport
         }
     }
 }
+
+@Suite struct JobArgumentRangeTests {
+    @Test func aNegativeFollowUpWindowIsRefusedWithTheFieldAndNothingIsClosed() async throws {
+        try await TestDatabase.with { db in
+            let registry = JobRegistry()
+            SuccessJobs.register(in: registry)
+            let id = try await db.database.query("""
+                INSERT INTO cs.jobs (kind, args) VALUES ('record_intervention_outcomes', '{"follow_up_days": -30}') RETURNING id
+                """)[0].decode(Int64.self, 0)
+            var config = WorkerConfiguration()
+            config.pollInterval = .milliseconds(100)
+            let worker = Worker(url: db.url, registry: registry, configuration: config, logger: TestEnvironment.logger)
+            let running = Task { try await worker.run() }
+            try await eventually("discarded", timeout: .seconds(20)) {
+                try await db.database.query("SELECT state::text FROM cs.jobs WHERE id = $1", [id])[0].decode(String.self, 0) == "discarded"
+            }
+            worker.shutdown()
+            _ = try? await running.value
+            let row = try await db.database.query("SELECT attempt, errors->0->>'error' FROM cs.jobs WHERE id = $1", [id])[0]
+            #expect(try row.decode(Int.self, 0) == 1, "not retried")
+            let reason = try row.decode(String.self, 1)
+            #expect(reason.contains("follow_up_days") && reason.contains("1…365"), "\(reason)")
+        }
+    }
+}

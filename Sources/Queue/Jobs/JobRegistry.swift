@@ -11,6 +11,22 @@ import PG
 public protocol JobArgs: Codable, Sendable {
     /// The `cs.jobs.kind` of jobs with these arguments.
     static var kind: String { get }
+    /// Checks ranges and relations the types cannot say (a negative number of days):
+    /// throw `JobArgumentError` naming the field; the job is then discarded with that
+    /// reason before its handler runs. The default accepts everything.
+    func validate() throws
+}
+
+extension JobArgs {
+    public func validate() throws {}
+}
+
+/// One argument of a job is out of its range: which field, and why.
+public struct JobArgumentError: Error, CustomStringConvertible, Sendable {
+    public let field: String
+    public let reason: String
+    public init(field: String, _ reason: String) { self.field = field; self.reason = reason }
+    public var description: String { "\(field): \(reason)" }
 }
 
 /// What a handler gets besides its arguments.
@@ -55,6 +71,9 @@ public final class JobRegistry: @unchecked Sendable {
                 args = try JSONCoding.decoder().decode(Args.self, from: Data(job.args))
             } catch {
                 throw JobArgumentsError(kind: job.kind, message: JobRegistry.describe(decodingError: error))
+            }
+            do { try args.validate() } catch let e as JobArgumentError {
+                throw JobArgumentsError(kind: job.kind, message: e.description)
             }
             try await handler(args, ctx)
         }
