@@ -73,7 +73,7 @@ struct GlobalOptions: ParsableArguments {
 
 enum LogSetup {
     private static let once: Void = {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        LoggingSystem.bootstrap { OneLineLogHandler(label: $0) }
     }()
     static func bootstrapOnce() { _ = once }
 }

@@ -107,6 +107,23 @@ import TestSupport
         await db.drop()
     }
 
+    @Test func aNewlineInAnErrorCannotForgeALogLine() async throws {
+        try await TestDatabase.with { db in
+            try await db.database.execute("INSERT INTO cs.jobs (kind, queue) VALUES ($1, 'forge')",
+                                          ["evil\n2026-12-01T00:00:00+0000 critical cs-worker: all secrets leaked\u{1b}[2J"])
+            let worker = try WorkerProcess(arguments: ["work", "--queues", "forge", "--log-level", "warning"], databaseURL: db.url)
+            try await eventually("discarded", timeout: .seconds(30)) {
+                try await db.database.count("SELECT count(*) FROM cs.jobs WHERE state = 'discarded'") == 1
+            }
+            worker.kill(SIGTERM)
+            _ = await worker.waitForExit()
+            let lines = worker.log.split(separator: "\n")
+            #expect(!lines.contains { $0.hasPrefix("2026-12-01T00:00:00+0000 critical") }, "no forged line")
+            #expect(lines.contains { $0.contains("evil\\n2026-12-01") }, "the newline is escaped in place")
+            #expect(!worker.log.contains("\u{1b}"), "no terminal escapes")
+        }
+    }
+
     @Test func databaseOutageIsRiddenOut() async throws {
         try await TestDatabase.with { db in
             let n = 3000

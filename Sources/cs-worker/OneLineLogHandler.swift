@@ -1,0 +1,63 @@
+// OneLineLogHandler: every log record is exactly one line, whatever its values hold.
+import Logging
+
+/// Wraps swift-log's stream handler and escapes control characters (`\n`, `\r`, tabs,
+/// ESC…) in the message and in every metadata value, so an error text that carries a
+/// newline cannot forge a second log line, and terminal escapes cannot reach the console.
+struct OneLineLogHandler: LogHandler {
+    private var inner: StreamLogHandler
+
+    init(label: String) { inner = StreamLogHandler.standardError(label: label) }
+
+    var logLevel: Logger.Level {
+        get { inner.logLevel }
+        set { inner.logLevel = newValue }
+    }
+
+    // Metadata attached to the logger (`logger[metadataKey:] = …`) is escaped as it is set.
+    var metadata: Logger.Metadata {
+        get { inner.metadata }
+        set { inner.metadata = Self.escape(newValue) }
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { inner[metadataKey: key] }
+        set { inner[metadataKey: key] = newValue.map(Self.escape) }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?,
+             source: String, file: String, function: String, line: UInt) {
+        inner.log(level: level, message: "\(Self.escape(message.description))",
+                  metadata: metadata.map(Self.escape), source: source, file: file, function: function, line: line)
+    }
+
+    static func escape(_ metadata: Logger.Metadata) -> Logger.Metadata {
+        metadata.mapValues(escape)
+    }
+
+    static func escape(_ value: Logger.Metadata.Value) -> Logger.Metadata.Value {
+        switch value {
+        case .string(let s): return .string(escape(s))
+        case .stringConvertible(let c): return .string(escape(c.description))
+        case .array(let a): return .array(a.map(escape))
+        case .dictionary(let d): return .dictionary(d.mapValues(escape))
+        }
+    }
+
+    /// `\n` → `\\n` and so on; other control characters as `\u{…}`.
+    static func escape(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return s }
+        var out = ""
+        out.reserveCapacity(s.count + 8)
+        for u in s.unicodeScalars {
+            switch u {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 || u.value == 0x7f { out += "\\u{\(String(u.value, radix: 16))}" } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out
+    }
+}
