@@ -133,11 +133,17 @@ struct Flaky: Error, CustomStringConvertible { var description: String { "flaky 
             let calls = CallLog()
             let registry = JobRegistry()
             registry.register(LaterJob.self) { _, ctx in calls.record(ctx.job.id) }
+            // An hour ahead, so no loaded machine can make it due before we look.
             let id = try await Enqueuer(database: db.database).enqueue(LaterJob(),
-                                                                    options: JobOptions(runAt: Date().addingTimeInterval(1)))
+                                                                    options: JobOptions(runAt: Date().addingTimeInterval(3600)))
             #expect(try await db.database.jobState(id) == "scheduled")
             let w = await RunningWorker(url: db.url, registry: registry)
-            try await eventually("ran") { calls.count(id) == 1 }
+            try await eventually("a leader promotes", timeout: .seconds(20)) { w.worker.isLeader }
+            #expect(try await db.database.jobState(id) == "scheduled", "not run before it is due")
+            #expect(calls.count(id) == 0)
+            // Its time comes: the promoter makes it available and the worker runs it.
+            try await db.database.execute("UPDATE cs.jobs SET run_at = now() WHERE id = $1", [id])
+            try await eventually("ran", timeout: .seconds(20)) { calls.count(id) == 1 }
             let early = try await db.database.query("SELECT attempted_at < run_at FROM cs.jobs WHERE id = $1", [id])[0].decode(Bool.self, 0)
             #expect(early == false)
             try await w.stop()
