@@ -156,3 +156,41 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral,
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
     public init(nilLiteral: ()) { self = .null }
 }
+
+extension JSONValue {
+    /// Why well-formed JSON (say from a `jsonb` column) may still not decode into Swift
+    /// types: nesting deeper than Foundation's decoder goes, or a number no `Double` holds.
+    /// Nil when neither applies. Used to turn a decoder's "not valid JSON" into the reason.
+    public static func readabilityProblem(_ bytes: [UInt8], depthLimit: Int = 512) -> String? {
+        var depth = 0, deepest = 0
+        var inString = false, escaped = false
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                i += 1
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1; deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                var j = i
+                while j < bytes.count, let c = Optional(bytes[j]),
+                      c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".") || c == UInt8(ascii: "e")
+                      || c == UInt8(ascii: "E") || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) { j += 1 }
+                let text = String(decoding: bytes[i..<j], as: UTF8.self)
+                if let d = Double(text), !d.isFinite {
+                    return "the number \(text.prefix(40)) is out of range for a Double"
+                }
+                i = j
+                continue
+            default: break
+            }
+            i += 1
+        }
+        return deepest > depthLimit ? "nested \(deepest) levels deep (more than \(depthLimit))" : nil
+    }
+}

@@ -295,3 +295,36 @@ struct LeakyInsert: JobArgs { static let kind = "leaky_insert" }
         }
     }
 }
+
+struct DeepArgs: JobArgs { static let kind = "deep_args"; var a: JSONValueHolder? }
+/// Any JSON at all, to let the decoder walk into it.
+struct JSONValueHolder: Codable, Sendable {
+    init(from decoder: Decoder) throws { _ = try? decoder.singleValueContainer() }
+    func encode(to encoder: Encoder) throws {}
+}
+struct NumberArgs: JobArgs { static let kind = "number_args"; var n: Double }
+
+@Suite struct UnreadableArgsTests {
+    @Test func argsThatAreValidJSONButUnreadableSayWhatIsWrong() async throws {
+        try await TestDatabase.with { db in
+            let registry = JobRegistry()
+            registry.register(DeepArgs.self) { _, _ in }
+            registry.register(NumberArgs.self) { _, _ in }
+            let deep = String(repeating: "[", count: 2000) + String(repeating: "]", count: 2000)
+            let deepID = try await db.database.query("INSERT INTO cs.jobs (kind, args) VALUES ('deep_args', $1::jsonb) RETURNING id",
+                                                     [#"{"a": "# + deep + "}"])[0].decode(Int64.self, 0)
+            let bigID = try await db.database.query(#"INSERT INTO cs.jobs (kind, args) VALUES ('number_args', '{"n": 1e400}') RETURNING id"#)[0]
+                .decode(Int64.self, 0)
+            let w = await RunningWorker(url: db.url, registry: registry)
+            try await eventually("both discarded", timeout: .seconds(20)) {
+                try await db.database.count("SELECT count(*) FROM cs.jobs WHERE state = 'discarded'") == 2
+            }
+            for id in [deepID, bigID] {
+                let reason = try await db.database.query("SELECT errors->0->>'error' FROM cs.jobs WHERE id = $1", [id])[0].decode(String.self, 0)
+                #expect(!reason.contains("not valid JSON"), "\(reason)")
+                #expect(reason.count < 600)
+            }
+            try await w.stop()
+        }
+    }
+}

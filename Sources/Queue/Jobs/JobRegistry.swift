@@ -70,7 +70,7 @@ public final class JobRegistry: @unchecked Sendable {
             do {
                 args = try JSONCoding.decoder().decode(Args.self, from: Data(job.args))
             } catch {
-                throw JobArgumentsError(kind: job.kind, message: JobRegistry.describe(decodingError: error))
+                throw JobArgumentsError(kind: job.kind, message: JobRegistry.describe(decodingError: error, json: job.args))
             }
             do { try args.validate() } catch let e as JobArgumentError {
                 throw JobArgumentsError(kind: job.kind, message: e.description)
@@ -86,7 +86,7 @@ public final class JobRegistry: @unchecked Sendable {
     /// Every registered kind, sorted.
     public var kinds: [String] { lock.withLock { handlers.keys.sorted() } }
 
-    static func describe(decodingError error: Error) -> String {
+    static func describe(decodingError error: Error, json: [UInt8] = []) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, let ctx):
             return "missing key '\(path(ctx.codingPath + [key]))'"
@@ -95,10 +95,20 @@ public final class JobRegistry: @unchecked Sendable {
         case DecodingError.valueNotFound(let type, let ctx):
             return "'\(path(ctx.codingPath))' is null, expected \(type)"
         case DecodingError.dataCorrupted(let ctx):
-            return ctx.codingPath.isEmpty ? "not valid JSON" : "'\(path(ctx.codingPath))': \(ctx.debugDescription)"
+            // jsonb is always valid JSON: at the root this means too deep, or a number no
+            // Swift type can hold. Say which, from the parser's own words.
+            let why = JSONValue.readabilityProblem(json) ?? ctx.underlyingError.map { Self.parserReason($0) } ?? ctx.debugDescription
+            return ctx.codingPath.isEmpty ? "JSON that cannot be read here: \(why)" : "'\(path(ctx.codingPath))': \(why)"
         default:
             return "\(error)"
         }
+    }
+
+    /// The parser's reason (nesting depth, an unrepresentable number), one short line.
+    private static func parserReason(_ error: Error) -> String {
+        let ns = error as NSError
+        let text = (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? "\(error)"
+        return String(text.prefix(300))
     }
 
     private static func path(_ keys: [CodingKey]) -> String {
