@@ -105,6 +105,10 @@ struct ModelCommand: AsyncParsableCommand {
                 try await ChurnCSVImport.importCSV(bytes: bytes, table: table, database: $0, logger: global.logger())
             }
             print("imported \(r.rows) rows into \(r.table): " + r.columns.map { "\($0.name) \($0.type)" }.joined(separator: ", "))
+            if !r.renamed.isEmpty {
+                print("column names were made SQL-safe (lower case, [a-z0-9_]; --label matches either case): "
+                      + r.renamed.map { "\($0.header) → \($0.column)" }.joined(separator: ", "))
+            }
         }
     }
 

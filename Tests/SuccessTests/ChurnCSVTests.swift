@@ -45,6 +45,8 @@ import TestSupport
             #expect(r.rows == 300)
             #expect(r.columns.map(\.name) == ["customer_id", "plan_billing", "monthly_charges", "logins_30d", "logins_30d_2", "nps", "churned"])
             #expect(r.columns.map(\.type) == ["text", "text", "double precision", "double precision", "double precision", "double precision", "text"])
+            #expect(r.renamed.map(\.header) == ["Customer ID", "Plan, billing", "Monthly Charges ($)", "logins 30d", "logins 30d", "NPS", "Churned?"])
+            #expect(r.renamed.last?.column == "churned", "the import says what each header became")
             let check = try await db.database.query("""
                 SELECT count(*) FILTER (WHERE plan_billing IS NULL)::int, count(*) FILTER (WHERE nps IS NULL)::int,
                        count(*) FILTER (WHERE plan_billing = 'Pro, annual')::int, count(*) FILTER (WHERE plan_billing = 'Starter "legacy"')::int
@@ -54,7 +56,9 @@ import TestSupport
             #expect(try check.decode(Int.self, 2) == 75 && check.decode(Int.self, 3) == 75)
             // And it trains from SQL, with the id-like column left out by default.
             let outcome = try await ChurnTrainer(database: db.database, logger: TestEnvironment.logger)
-                .train(ChurnTrainingRequest(source: "messy", label: "churned", algorithm: "logistic"))
+                .train(ChurnTrainingRequest(source: "messy", label: "Churned", algorithm: "logistic"))
+            let label = try await db.database.query("SELECT label FROM cs.models WHERE id = $1", [outcome.modelID])[0].decode(String.self, 0)
+            #expect(label == "churned", "--label Churned matches the lower-cased column")
             #expect(!outcome.features.contains("customer_id") && outcome.features.contains("logins_30d"))
             #expect((outcome.metrics.rocAuc ?? 0) > 0.8)
         }

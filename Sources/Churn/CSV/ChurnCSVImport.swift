@@ -34,7 +34,9 @@ public enum ChurnCSVImport {
             return try await conn.copyIn(create.copy, data: data)
         }
         logger.notice("imported CSV", metadata: ["table": "\(schema).\(namePart)", "rows": "\(copied)", "columns": "\(names.count)"])
-        return ChurnCSVImportResult(table: "\(schema).\(namePart)", columns: Array(zip(names, types)), rows: copied)
+        var result = ChurnCSVImportResult(table: "\(schema).\(namePart)", columns: Array(zip(names, types)), rows: copied)
+        result.renamed = zip(csv.header, names).filter { $0 != $1 }.map { (header: $0, column: $1) }
+        return result
     }
 
     /// Lower-case, `[a-z0-9_]` only, no leading digit, at most 63 bytes, unique (`_2`, `_3`… on clashes).

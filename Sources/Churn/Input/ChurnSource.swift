@@ -34,7 +34,13 @@ public struct ChurnSource: Sendable, Equatable {
     /// `schema.name`, for logs and the registry.
     public var displayName: String { "\(schema).\(name)" }
 
-    public func column(_ name: String) -> Column? { columns.first { $0.name == name } }
+    /// The column called `name`; failing an exact match, the one column whose name matches
+    /// ignoring case (`--label Churn` finds `churn`: imports and unquoted SQL lower-case names).
+    public func column(_ name: String) -> Column? {
+        if let exact = columns.first(where: { $0.name == name }) { return exact }
+        let folded = columns.filter { $0.name.lowercased() == name.lowercased() }
+        return folded.count == 1 ? folded[0] : nil
+    }
 
     /// The column or an `.invalidIdentifier` error naming the relation.
     public func require(_ name: String) throws -> Column {

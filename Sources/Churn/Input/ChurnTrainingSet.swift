@@ -30,7 +30,7 @@ public struct ChurnTrainingSet: Sendable {
         guard labelColumn.use != .unsupported, labelColumn.use != .temporal else {
             throw ModelError(.unusableColumn, "label '\(label)' has type \(labelColumn.type); use boolean, number or text")
         }
-        let chosen = try chooseFeatures(source, label: label, requested: features, drop: Set(drop))
+        let chosen = try chooseFeatures(source, label: labelColumn.name, requested: features, drop: Set(drop))
         guard !chosen.isEmpty else { throw ModelError(.insufficientData, "no feature columns left in \(source.displayName)") }
         var readColumns = chosen
         for name in extraColumns where !readColumns.contains(where: { $0.name == name }) {
@@ -49,7 +49,7 @@ public struct ChurnTrainingSet: Sendable {
         do { table = keep.count == raw.table.rowCount ? raw.table : try raw.table.rows(keep) } catch {
             throw ModelError(.learning, "\(error)")
         }
-        return ChurnTrainingSet(source: source, label: label, features: chosen.map(\.name), table: table, labels: y,
+        return ChurnTrainingSet(source: source, label: labelColumn.name, features: chosen.map(\.name), table: table, labels: y,
                                 unlabelledRows: raw.labels.count - keep.count)
     }
 

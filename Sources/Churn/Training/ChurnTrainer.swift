@@ -28,7 +28,7 @@ public struct ChurnTrainer: Sendable {
                                                   extraColumns: champion?.model.inputColumns ?? [], positiveValue: request.positiveValue)
         let n = set.labels.count, positives = set.positives
         guard positives > 0, positives < n else {
-            throw ModelError(.insufficientData, "\(set.source.displayName).\(request.label) has one class (\(positives) positive of \(n))")
+            throw ModelError(.insufficientData, "\(set.source.displayName).\(set.label) has one class (\(positives) positive of \(n))")
         }
         var log = logger
         log[metadataKey: "model.source"] = "\(set.source.displayName)"
@@ -47,7 +47,7 @@ public struct ChurnTrainer: Sendable {
                             positiveValue: request.positiveValue, logistic: algorithm == .logisticRegression ? LogisticRegression() : nil,
                             boosting: algorithm == .gradientBoosting ? GradientBoosting(seed: request.seed) : nil)
         let registration = ModelRegistration(
-            algorithm: algorithm, paramsJSON: try ModelJSON.figures(params), features: set.features, label: request.label,
+            algorithm: algorithm, paramsJSON: try ModelJSON.figures(params), features: set.features, label: set.label,
             source: set.source.displayName, trainingWindowJSON: try ModelJSON.figures(window), trainRows: fit.trainRows,
             testRows: fit.testRows, positives: positives, metrics: metrics, featureImportance: fit.model.featureImportance,
             driftProfile: fit.profile, model: fit.model)
