@@ -36,14 +36,17 @@ struct ModelCommand: AsyncParsableCommand {
         @Option(help: "AUC gain over the champion needed to promote.") var margin: Double = 0.005
         @Option(help: "Hold-out share.") var testFraction: Double = 0.2
         @Option(help: "Split and boosting seed.") var seed: UInt64 = 42
+        @Flag(help: "Allow a source holding personal data (cs.contacts); its identifying columns are still never features.")
+        var allowPersonalData = false
 
         func validate() throws {
             guard ChurnAlgorithm(registryName: algorithm) != nil else { throw ValidationError("--algorithm must be gbdt or logistic") }
         }
 
         func run() async throws {
-            let request = ChurnTrainingRequest(source: from, label: label, features: ModelCommand.list(features), drop: ModelCommand.list(drop),
+            var request = ChurnTrainingRequest(source: from, label: label, features: ModelCommand.list(features), drop: ModelCommand.list(drop),
                                                algorithm: algorithm, margin: margin, testFraction: testFraction, seed: seed, positiveValue: positive)
+            request.allowPersonalData = allowPersonalData
             let o = try await ModelCommand.withDatabase(global) { try await ChurnTrainer(database: $0, logger: global.logger()).train(request) }
             let m = o.metrics
             print("model \(o.modelID): \(o.algorithm.registryName) on \(o.source), \(o.features.count) features, train \(o.trainRows) test \(o.testRows), \(o.positives) positives")

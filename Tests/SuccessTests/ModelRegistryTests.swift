@@ -143,3 +143,49 @@ enum ModelFixtures {
         }
     }
 }
+
+@Suite struct ChurnModelSafetyTests {
+    @Test func aTinyHoldOutIsNeverPromoted() {
+        let two = ModelPromotionDecision.decide(candidateAUC: 1.0, championID: nil, championAUC: nil, margin: 0.005, holdOutRows: 2,
+                                                holdOutPositives: 1)
+        #expect(!two.promoted)
+        #expect(two.reason.contains("hold-out too small"))
+        let fewPositives = ModelPromotionDecision.decide(candidateAUC: 0.99, championID: nil, championAUC: nil, margin: 0.005,
+                                                         holdOutRows: 400, holdOutPositives: 3)
+        #expect(!fewPositives.promoted)
+        let enough = ModelPromotionDecision.decide(candidateAUC: 0.8, championID: nil, championAUC: nil, margin: 0.005,
+                                                   holdOutRows: 400, holdOutPositives: 40)
+        #expect(enough.promoted)
+    }
+
+    @Test func identifiersAndPersonalDataAreNeverFeaturesAndContactsAreRefused() async throws {
+        try await TestDatabase.with { db in
+            try await db.database.withConnection { try await $0.executeScript("""
+                CREATE TABLE public.telco AS
+                SELECT 'C' || lpad(g::text, 5, '0') AS customerid,
+                       'person' || g || '@example.com' AS email,
+                       'Person ' || g AS full_name,
+                       (ARRAY['basic', 'pro', 'studio'])[1 + g % 3] AS plan,
+                       (g * 37 % 50)::double precision AS logins,
+                       (g * 37 % 50) < 15 OR g % 11 = 0 AS churned
+                FROM generate_series(1, 600) g
+                """) }
+            let trainer = ChurnTrainer(database: db.database, logger: TestEnvironment.logger)
+            let outcome = try await trainer.train(ChurnTrainingRequest(source: "telco", label: "churned", algorithm: "logistic"))
+            #expect(Set(outcome.features) == ["plan", "logins"], "no customerID, email or name: \(outcome.features)")
+            let stored = try await db.database.query("SELECT model::text FROM cs.models WHERE id = $1", [outcome.modelID])[0].decode(String.self, 0)
+            #expect(!stored.contains("@example.com") && !stored.contains("Person 1"), "no personal values inside the model")
+            let asked = await #expect(throws: ModelError.self) {
+                try await trainer.train(ChurnTrainingRequest(source: "telco", label: "churned", features: ["logins", "email"]))
+            }
+            #expect(asked?.description.contains("personal data") == true)
+            await #expect(throws: ModelError.self) {
+                try await trainer.train(ChurnTrainingRequest(source: "telco", label: "churned", features: ["customerid"]))
+            }
+            let contacts = await #expect(throws: ModelError.self) {
+                try await trainer.train(ChurnTrainingRequest(source: "cs.contacts", label: "churned"))
+            }
+            #expect(contacts?.description.contains("personal data") == true)
+        }
+    }
+}

@@ -25,7 +25,8 @@ public struct ChurnTrainer: Sendable {
         let champion = try await registry.champion()
         let set = try await ChurnTrainingSet.load(from: database, source: request.source, label: request.label,
                                                   features: request.features, drop: request.drop ?? [],
-                                                  extraColumns: champion?.model.inputColumns ?? [], positiveValue: request.positiveValue)
+                                                  extraColumns: champion?.model.inputColumns ?? [], positiveValue: request.positiveValue,
+                                                  allowPersonalData: request.allowPersonalData)
         let n = set.labels.count, positives = set.positives
         guard positives > 0, positives < n else {
             throw ModelError(.insufficientData, "\(set.source.displayName).\(set.label) has one class (\(positives) positive of \(n))")
@@ -41,7 +42,8 @@ public struct ChurnTrainer: Sendable {
         }
         let decision = ModelPromotionDecision.decide(candidateAUC: fit.evaluation.rocAUC, championID: champion?.record.id,
                                                      championAUC: fit.championAUC, margin: request.margin,
-                                                     holdOutRows: fit.testRows, championUnscorable: fit.championUnscorable)
+                                                     holdOutRows: fit.testRows, holdOutPositives: Int(fit.testLabels.reduce(0, +)),
+                                                     championUnscorable: fit.championUnscorable)
         let metrics = ModelMetrics(fit.evaluation, testLabels: fit.testLabels, probabilities: fit.testProbabilities)
         let params = Params(algorithm: algorithm.registryName, testFraction: request.testFraction, seed: request.seed, margin: request.margin,
                             positiveValue: request.positiveValue, logistic: algorithm == .logisticRegression ? LogisticRegression() : nil,

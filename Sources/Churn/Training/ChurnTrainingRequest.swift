@@ -25,6 +25,8 @@ public struct ChurnTrainingRequest: JobArgs, Equatable {
     public var positiveValue: String?
     /// The label's horizon in days, recorded with the model (the view defines it).
     public var horizonDays: Int = 90
+    /// Train on a source that holds personal data (`cs.contacts`): refused unless set.
+    public var allowPersonalData: Bool = false
 
     public init(source: String = "cs.account_features", label: String = "churned_within_horizon", features: [String]? = nil,
                 drop: [String]? = nil, algorithm: String = "gbdt", margin: Double = 0.005, testFraction: Double = 0.2,
@@ -35,7 +37,7 @@ public struct ChurnTrainingRequest: JobArgs, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case source, label, features, drop, algorithm, margin, testFraction, seed, positiveValue, horizonDays
+        case source, label, features, drop, algorithm, margin, testFraction, seed, positiveValue, horizonDays, allowPersonalData
     }
 
     public init(from decoder: Decoder) throws {
@@ -51,6 +53,7 @@ public struct ChurnTrainingRequest: JobArgs, Equatable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         positiveValue = try c.decodeIfPresent(String.self, forKey: .positiveValue)
         horizonDays = try c.decodeIfPresent(Int.self, forKey: .horizonDays) ?? d.horizonDays
+        allowPersonalData = try c.decodeIfPresent(Bool.self, forKey: .allowPersonalData) ?? false
     }
 
     /// Checks ranges; throws `.invalidArgument`.

@@ -28,9 +28,21 @@ public struct ModelPromotionDecision: Sendable, Codable, Equatable {
 
     /// Applies the rule. `championAUC` is nil when there is no champion or it could not be scored
     /// (`championUnscorable` says why).
+    /// Fewest hold-out rows, and fewest of each class among them, for an AUC worth acting
+    /// on: below this a perfect score on a handful of rows is luck, not skill.
+    public static let minimumHoldOutRows = 50
+    public static let minimumHoldOutPerClass = 5
+
     public static func decide(candidateAUC: Double, championID: Int64?, championAUC: Double?, margin: Double,
-                              holdOutRows: Int, championUnscorable: String? = nil) -> ModelPromotionDecision {
+                              holdOutRows: Int, holdOutPositives: Int? = nil, championUnscorable: String? = nil) -> ModelPromotionDecision {
         let candidate = candidateAUC.isFinite ? candidateAUC : nil
+        let positives = holdOutPositives ?? minimumHoldOutPerClass
+        if holdOutRows < minimumHoldOutRows || positives < minimumHoldOutPerClass || holdOutRows - positives < minimumHoldOutPerClass {
+            return ModelPromotionDecision(promoted: false,
+                                          reason: "hold-out too small to trust (\(holdOutRows) rows, \(positives) positive; needs \(minimumHoldOutRows) rows and \(minimumHoldOutPerClass) of each class)",
+                                          championID: championID, candidateAuc: candidate, championAuc: championAUC, margin: margin,
+                                          holdOutRows: holdOutRows)
+        }
         guard let championID else {
             return ModelPromotionDecision(promoted: candidate != nil, reason: candidate != nil ? "no champion: first model becomes champion"
                                                                                               : "hold-out AUC undefined",
