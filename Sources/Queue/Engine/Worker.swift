@@ -43,6 +43,8 @@ public final class Worker: Service, @unchecked Sendable {
         var releaseNow = false
         var isStarted = false
         var claimed = 0
+        /// Jobs started whose outcome has not reached the completer yet.
+        var unrecorded = 0
         var producer: Task<Void, Never>?
         var grace: Task<Bool, Never>?
     }
@@ -166,6 +168,11 @@ public final class Worker: Service, @unchecked Sendable {
             tracker.stopAll(reason: .shutdown)
             _ = await tracker.waitUntilIdle(deadline: .now + .seconds(5))
         }
+        // Every finished job's outcome must be in the completer before it is told to finish.
+        let handOver = ContinuousClock.now + .seconds(5)
+        while state.withLock({ $0.unrecorded }) > 0 && ContinuousClock.now < handOver {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         completer.finish()
         await completing.value
         listener?.stop()
@@ -247,9 +254,13 @@ public final class Worker: Service, @unchecked Sendable {
     private func start(_ job: Job) {
         let handler = registry.handler(for: job.kind)
         tracker.begin(job.id, timeout: handler?.timeout ?? .seconds(60))
-        let task = Task { [executor, completer, tracker, producerWake] in
+        // Counted until its outcome is handed to the completer (the tracker forgets the job a
+        // moment earlier), so shutdown never closes the completer with an outcome still to come.
+        state.withLock { $0.unrecorded += 1 }
+        let task = Task { [executor, completer, tracker, producerWake, state] in
             let outcome = await executor.execute(job, handler: handler, tracker: tracker)
             completer.add(outcome)
+            state.withLock { $0.unrecorded -= 1 }
             producerWake.signal()
         }
         tracker.attach(job.id, task: task)
