@@ -80,18 +80,9 @@ public final class LoopbackPgBouncer: @unchecked Sendable {
     /// Server connections PgBouncer holds to `database` now, from its admin console
     /// (`SHOW SERVERS`, which speaks only the simple protocol: asked through `psql`).
     public func serverConnections(database: String) throws -> Int {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["psql", "-X", "-At", "-F", "|", "-d", url(database: "pgbouncer"), "-c", "SHOW SERVERS"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw LoopbackPgBouncerError("psql SHOW SERVERS exited with \(p.terminationStatus)") }
+        let text = try Psql.run(url: url(database: "pgbouncer"), "SHOW SERVERS")
         // Columns: type | user | database | state | …
-        return String(decoding: data, as: UTF8.self).split(separator: "\n")
+        return text.split(separator: "\n")
             .filter { $0.split(separator: "|", omittingEmptySubsequences: false).dropFirst(2).first.map(String.init) == database }
             .count
     }
@@ -116,6 +107,26 @@ public final class LoopbackPgBouncer: @unchecked Sendable {
 
     deinit {
         kill(process.processIdentifier, SIGKILL)
+    }
+}
+
+/// `psql` for one command, synchronously: for a pooler's admin console (simple protocol
+/// only) and for loopback handlers, which cannot await, that must act on a database.
+public enum Psql {
+    /// Runs `sql` against `url` and returns its unaligned output (`|` between columns).
+    @discardableResult
+    public static func run(url: String, _ sql: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["psql", "-X", "-At", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw LoopbackPgBouncerError("psql exited with \(p.terminationStatus) for: \(sql.prefix(80))") }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -16,7 +16,7 @@ import Testing
             let pool = Database(url: h.db.url, maxConnections: 1, applicationName: "cs-test-deliverer", logger: h.logger)
             let dbURL = h.db.url
             let server = try LoopbackHTTPServer { _ in
-                _ = try? TestEnvironment.psql(dbURL, """
+                _ = try? Psql.run(url: dbURL, """
                     SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = 'cs-test-deliverer'
                     """)
                 return .text(200, "ok")

@@ -136,22 +136,3 @@ actor TemplateHolder {
         return templateName
     }
 }
-
-extension TestEnvironment {
-    /// Runs one SQL command through `psql`, synchronously: for loopback handlers, which
-    /// cannot await, that must act on the database while a request is in flight.
-    @discardableResult
-    public static func psql(_ url: String, _ sql: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw TestSetupError("psql exited with \(p.terminationStatus) for: \(sql)") }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
