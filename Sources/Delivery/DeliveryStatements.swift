@@ -35,7 +35,7 @@ enum DeliveryStatements {
                         'reason', 'attempt ended without a recorded outcome (worker stopped or died); sending again with the same idempotency key'))
                         ELSE x.attempt_log END
                 FROM d
-                WHERE x.id = d.id AND d.status NOT IN ('sent', 'failed', 'cancelled')
+                WHERE x.id = d.id AND d.status NOT IN ('sent', 'failed', 'cancelled', 'unknown')
                 RETURNING x.id
             )
             SELECT d.status, (SELECT count(*) FROM taken), x.recipient, x.subject, x.body_text, x.body_html,
@@ -120,6 +120,24 @@ enum DeliveryStatements {
             """
         }
         var bindings: [any SQLParameter] { [id, status.rawValue, attempt, reason] }
+    }
+
+    /// An `at_most_once` delivery found interrupted: marked `unknown`, never sent again.
+    struct RecordUnknown: Statement {
+        var id: Int64
+        var attempt: Int
+        var reason: String
+        var sql: String {
+            """
+            UPDATE cs.deliveries
+            SET status = 'unknown', last_error = $3::text, updated_at = now(),
+                attempt_log = attempt_log || jsonb_build_array(jsonb_build_object(
+                    'attempt', $2::int, 'at', now(), 'outcome', 'unknown', 'http_status', NULL,
+                    'smtp_code', NULL, 'curl_code', NULL, 'reason', $3::text, 'ms', NULL))
+            WHERE id = $1 AND status = 'sending'
+            """
+        }
+        var bindings: [any SQLParameter] { [id, attempt, reason] }
     }
 
     // MARK: - The outbox

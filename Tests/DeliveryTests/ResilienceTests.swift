@@ -87,6 +87,31 @@ import Testing
         }
     }
 
+    @Test func anAtMostOnceChannelDoesNotRepeatASendWhoseOutcomeIsUnknown() async throws {
+        let server = try LoopbackHTTPServer { _ in .text(200, "ok") }
+        try await DeliveryHarness.with(startWorker: false) { h in
+            try await h.save(Channel(name: "once", type: .slack, endpoint: server.url("/services/T/B/once"),
+                                     options: ["delivery": "at_most_once"]))
+            try await h.save(Channel(name: "again", type: .slack, endpoint: server.url("/services/T/B/again")))
+            let once = try await h.enqueue("once", text: "maybe delivered")
+            let again = try await h.enqueue("again", text: "maybe delivered")
+            // As a worker killed between the provider's 200 and our record leaves them.
+            try await h.db.database.execute("UPDATE cs.deliveries SET status = 'sending', attempts = 1")
+            let a = try await h.deliverer.deliver(id: once, attempt: 2, isLastAttempt: false, database: h.db.database)
+            #expect(a.status == .unknown)
+            #expect(server.requestCount == 0, "not sent again")
+            let s = try await h.state(once)
+            #expect(s.status == "unknown")
+            #expect(s.attempts.map(\.outcome).suffix(2) == ["interrupted", "unknown"])
+            let b = try await h.deliverer.deliver(id: again, attempt: 2, isLastAttempt: false, database: h.db.database)
+            #expect(b.status == .sent, "at-least-once (the default) sends again, with the same key")
+            #expect(server.requestCount == 1)
+            await #expect(throws: DeliveryError.self) {
+                try Channel(name: "x", type: .slack, endpoint: "https://hooks.slack.com/services/a/b/c", options: ["delivery": "twice"]).validate()
+            }
+        }
+    }
+
     @Test func waitingForTheRateLimitSpendsNoAttempts() async throws {
         let server = try LoopbackHTTPServer { _ in .text(200, "ok") }
         var settings = DeliverySettings()

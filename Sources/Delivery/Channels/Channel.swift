@@ -75,6 +75,10 @@ public struct Channel: Sendable, Hashable {
         return out
     }
 
+    /// `"delivery": "at_most_once"`: a send whose outcome is unknown (the worker died after
+    /// sending) is not repeated. Default at-least-once: sent again with the same keys.
+    public var isAtMostOnce: Bool { option("delivery") == "at_most_once" }
+
     public func validate() throws {
         func need(_ key: String) throws {
             if option(key) == nil {
@@ -92,6 +96,9 @@ public struct Channel: Sendable, Hashable {
         if endpoint.isEmpty { throw DeliveryError(.configuration, "endpoint is empty", channel: name) }
         if let ca = option("ca_file"), !FileManager.default.isReadableFile(atPath: ca) {
             throw DeliveryError(.configuration, "ca_file \(ca) is not a readable file", channel: name)
+        }
+        if let g = option("delivery"), g != "at_least_once", g != "at_most_once" {
+            throw DeliveryError(.configuration, "option delivery must be at_least_once or at_most_once, not '\(g)'", channel: name)
         }
         if !(ratePerSecond > 0) || burst < 1 {
             throw DeliveryError(.configuration, "rate_per_second and burst must be positive", channel: name)

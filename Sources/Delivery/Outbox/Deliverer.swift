@@ -43,6 +43,12 @@ public final class Deliverer: Sendable {
             return DeliveryResult(deliveryID: id, status: .alreadyFinished, outcome: nil)
         }
         if claimed.previous == .sending {
+            if case .success(let channel) = claimed.channel, channel.isAtMostOnce {
+                let reason = "an earlier attempt ended without a recorded outcome; channel \(channel.name) is at_most_once: not sent again"
+                try await record(DeliveryStatements.RecordUnknown(id: id, attempt: attempt, reason: reason), database: database, logger: log)
+                log.warning("delivery outcome unknown; not sent again (at_most_once)")
+                return DeliveryResult(deliveryID: id, status: .unknown, outcome: nil)
+            }
             log.warning("previous attempt was interrupted; sending again with the same idempotency key")
         }
         let message = claimed.message

@@ -44,6 +44,8 @@ public enum DeliveryJobs {
                 throw RetryJobError(after: result.retryAfter ?? .zero, "delivery \(args.deliveryId): \(reason)")
             case .failed:
                 throw PermanentJobError("delivery \(args.deliveryId): \(reason)")
+            case .unknown:
+                throw PermanentJobError("delivery \(args.deliveryId): outcome of an interrupted send unknown; at_most_once channel, not sent again")
             case .deferred:
                 throw SnoozeJobError(after: result.retryAfter ?? .seconds(1), "delivery \(args.deliveryId): \(reason)")
             }

@@ -29,6 +29,9 @@ public enum DeliveryStatus: String, Sendable, CaseIterable, Codable {
     /// Failed permanently or out of attempts.
     case failed
     case cancelled
+    /// An attempt on an `at_most_once` channel ended without a recorded outcome (the worker
+    /// died after sending): the provider may or may not have it, and it is not sent again.
+    case unknown
 }
 
 /// One attempt from a delivery's `attempt_log`.

@@ -16,6 +16,9 @@ public struct DeliveryResult: Sendable, Equatable {
         /// delivery keeps its status and attempt count; the job should be snoozed for
         /// `retryAfter`, which spends no attempt.
         case deferred
+        /// Not sent again: an `at_most_once` channel's earlier attempt ended unrecorded;
+        /// the delivery is now `unknown` and the job should be discarded with the reason.
+        case unknown
     }
 
     public var deliveryID: Int64
