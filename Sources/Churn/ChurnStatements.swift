@@ -86,6 +86,20 @@ enum ChurnStatements {
         var bindings: [any SQLParameter] { [except] }
     }
 
+    /// Takes a champion that cannot score production out of service, with the reason.
+    struct DemoteChampion: Statement {
+        var modelID: Int64
+        var reason: String
+        var sql: String {
+            """
+            UPDATE cs.models SET status = 'retired',
+                promotion = coalesce(promotion, '{}') || jsonb_build_object('demoted_at', now(), 'demoted_because', $2::text)
+            WHERE id = $1 AND status = 'champion'
+            """
+        }
+        var bindings: [any SQLParameter] { [modelID, reason] }
+    }
+
     struct MakeChampion: Statement {
         var modelID: Int64
         var sql: String { "UPDATE cs.models SET status = 'champion', promoted_at = now() WHERE id = $1" }

@@ -31,7 +31,7 @@ import TestSupport
             try await ModelFixtures.synthetic(db.database, table: "live_same", rows: 1000, seed: 0.6)
             try await ModelFixtures.synthetic(db.database, table: "live_shifted", rows: 1000, shift: 0.4, seed: 0.6)
             let model = try await ChurnTrainer(database: db.database, logger: TestEnvironment.logger)
-                .train(ChurnTrainingRequest(source: "history", label: "churned"))
+                .train(ChurnTrainingRequest(source: "history", label: "churned", scoringSource: "history"))
 
             var check = ChurnDriftCheck(database: db.database, logger: TestEnvironment.logger)
             check.source = "live_same"
@@ -61,7 +61,7 @@ import TestSupport
             try await ModelFixtures.synthetic(db.database, table: "history", rows: 1500)
             try await ModelFixtures.synthetic(db.database, table: "live_same", rows: 500, seed: 0.6)
             let model = try await ChurnTrainer(database: db.database, logger: TestEnvironment.logger)
-                .train(ChurnTrainingRequest(source: "history", label: "churned"))
+                .train(ChurnTrainingRequest(source: "history", label: "churned", scoringSource: "history"))
             // 200 accounts predicted at 10 % a hundred days ago; half of them churned 30 days later.
             try await db.database.execute("""
                 INSERT INTO cs.churn_predictions (account_id, model_id, probability, predicted_at)

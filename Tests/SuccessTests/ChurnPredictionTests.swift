@@ -23,7 +23,7 @@ import TestSupport
             #expect(try await predictor.predict().modelID == nil)
 
             let model = try await ChurnTrainer(database: db.database, logger: TestEnvironment.logger)
-                .train(ChurnTrainingRequest(source: "history", label: "churned"))
+                .train(ChurnTrainingRequest(source: "history", label: "churned", scoringSource: "features_now"))
             let run = try await predictor.predict()
             #expect(run.modelID == model.modelID && run.accounts == 700)
             let summary = try await db.database.query("""

@@ -30,7 +30,7 @@ import TestSupport
             func state(_ id: Int64) async throws -> String {
                 try await db.database.query("SELECT state::text FROM cs.jobs WHERE id = $1", [id])[0].decode(String.self, 0)
             }
-            let retrain = try await enqueuer.enqueue(kind: "retrain_model", argsJSON: #"{"source": "history", "label": "churned", "algorithm": "logistic", "test_fraction": 0.25}"#)
+            let retrain = try await enqueuer.enqueue(kind: "retrain_model", argsJSON: #"{"source": "history", "label": "churned", "algorithm": "logistic", "test_fraction": 0.25, "scoring_source": "history"}"#)
             try await eventually("retrain completed", timeout: .seconds(60)) { try await state(retrain) == "completed" }
             let model = try await db.database.query("SELECT id, status, test_rows, params->>'test_fraction' FROM cs.models")[0]
             #expect(try model.decode(String.self, 1) == "champion")

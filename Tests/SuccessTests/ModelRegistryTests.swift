@@ -45,11 +45,16 @@ enum ModelFixtures {
             #expect(imported.columns.first { $0.name == "total_day_minutes" }?.type == "double precision")
 
             let trainer = ChurnTrainer(database: db.database, logger: TestEnvironment.logger)
+            // A CSV import cannot score the production feature view: registered, not promoted.
             let outcome = try await trainer.train(ChurnTrainingRequest(source: "mlc_churn", label: "churn"))
+            #expect(!outcome.decision.promoted)
+            #expect(outcome.decision.reason.contains("cannot score production"), "\(outcome.decision.reason)")
+            #expect(outcome.decision.reason.contains("is not in cs.account_features_current"))
             print("mlc_churn via SQL: gbdt hold-out AUC \(outcome.metrics.rocAuc ?? .nan)")
             #expect(outcome.trainRows == 4000 && outcome.testRows == 1000 && outcome.positives == 707)
             #expect((outcome.metrics.rocAuc ?? 0) > 0.88)
-            #expect(outcome.decision.promoted)
+            // An operator who means it promotes it by hand.
+            try await ModelRegistry(database: db.database).promote(outcome.modelID)
             let row = try await db.database.query("""
                 SELECT status, (metrics->>'roc_auc')::float8, (metrics->>'pr_auc')::float8, jsonb_array_length(metrics->'calibration'),
                        (metrics->>'top_decile_lift')::float8, jsonb_array_length(feature_importance), source, label,
@@ -63,7 +68,7 @@ enum ModelFixtures {
             #expect(try row.decode(Double.self, 4) > 3)
             #expect(try row.decode(Int.self, 5) == 19)
             #expect(try row.decode(String.self, 6) == "public.mlc_churn")
-            #expect(try row.decode(String.self, 8).contains("first model"))
+            #expect(try row.decode(String.self, 8).contains("promoted by an operator"))
             #expect(try row.decode(Bool.self, 9))
             // The stored model decodes and scores like the trained one.
             let model = try await ModelRegistry(database: db.database).model(outcome.modelID)
@@ -78,11 +83,11 @@ enum ModelFixtures {
             let registry = ModelRegistry(database: db.database)
 
             // First model (noise only) becomes champion: there is nothing to beat.
-            let weak = try await trainer.train(ChurnTrainingRequest(source: "syn", label: "churned", features: ["noise"], algorithm: "logistic"))
+            let weak = try await trainer.train(ChurnTrainingRequest(source: "syn", label: "churned", features: ["noise"], algorithm: "logistic", scoringSource: "syn"))
             #expect(weak.decision.promoted && weak.decision.championID == nil)
 
             // A real model beats it on the same hold-out and replaces it.
-            let strong = try await trainer.train(ChurnTrainingRequest(source: "syn", label: "churned", features: ["a", "b", "plan"]))
+            let strong = try await trainer.train(ChurnTrainingRequest(source: "syn", label: "churned", features: ["a", "b", "plan"], scoringSource: "syn"))
             #expect(strong.decision.promoted)
             #expect(strong.decision.championID == weak.modelID)
             #expect(strong.decision.holdOutRows == strong.testRows)
@@ -90,7 +95,7 @@ enum ModelFixtures {
             #expect(championAUC < 0.6 && (strong.decision.candidateAuc ?? 0) > 0.8)
 
             // A worse candidate is registered but not promoted; the decision and both figures are recorded.
-            let worse = try await trainer.train(ChurnTrainingRequest(source: "syn", label: "churned", features: ["noise", "plan"]))
+            let worse = try await trainer.train(ChurnTrainingRequest(source: "syn", label: "churned", features: ["noise", "plan"], scoringSource: "syn"))
             #expect(!worse.decision.promoted)
             #expect(worse.decision.championID == strong.modelID)
             #expect(worse.decision.championAuc.map { abs($0 - (strong.metrics.rocAuc ?? 0)) < 1e-9 } == true)
@@ -103,7 +108,7 @@ enum ModelFixtures {
 
             // Better but not by the margin: not promoted.
             let lr = try await trainer.train(ChurnTrainingRequest(source: "syn", label: "churned", features: ["a", "b", "plan"],
-                                                                  algorithm: "logistic", margin: 0.2))
+                                                                  algorithm: "logistic", margin: 0.2, scoringSource: "syn"))
             #expect(!lr.decision.promoted)
             #expect(lr.decision.reason.contains("margin"))
 
@@ -186,6 +191,20 @@ enum ModelFixtures {
                 try await trainer.train(ChurnTrainingRequest(source: "cs.contacts", label: "churned"))
             }
             #expect(contacts?.description.contains("personal data") == true)
+
+            // Promoted by a source that production cannot serve (say, told wrongly), the champion
+            // is demoted by the first production prediction instead of failing every run.
+            let hijack = try await trainer.train(ChurnTrainingRequest(source: "telco", label: "churned", algorithm: "logistic",
+                                                                      scoringSource: "telco"))
+            #expect(hijack.decision.promoted)
+            await #expect(throws: ModelError.self) {
+                _ = try await ChurnPredictor(database: db.database, logger: TestEnvironment.logger).predict()
+            }
+            let row = try await db.database.query("SELECT status, promotion->>'demoted_because' FROM cs.models WHERE id = $1",
+                                                  [hijack.modelID])[0]
+            #expect(try row.decode(String.self, 0) == "retired")
+            #expect(try row.decode(String.self, 1).contains("cannot score cs.account_features_current"))
+            #expect(try await ModelRegistry(database: db.database).champion() == nil, "no champion left to break scoring")
         }
     }
 }

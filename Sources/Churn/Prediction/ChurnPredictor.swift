@@ -17,7 +17,10 @@ public struct ChurnPredictor: Sendable {
     public var keyColumn: String
     public var batchSize: Int
 
-    public init(database: Database, logger: Logger, source: String = "cs.account_features_current",
+    /// The view production predictions read by default.
+    public static let productionSource = "cs.account_features_current"
+
+    public init(database: Database, logger: Logger, source: String = ChurnPredictor.productionSource,
                 keyColumn: String = "account_id", batchSize: Int = 5_000) {
         self.database = database; self.logger = logger; self.source = source; self.keyColumn = keyColumn
         self.batchSize = max(1, batchSize)
@@ -31,6 +34,19 @@ public struct ChurnPredictor: Sendable {
         }
         let src = try await ChurnSource.resolve(source, on: database)
         let key = try src.require(keyColumn)
+        let missing = champion.model.inputColumns.filter { src.column($0) == nil }
+        if !missing.isEmpty {
+            let reason = "cannot score \(src.displayName): missing \(missing.prefix(5).joined(separator: ", "))"
+                + (missing.count > 5 ? " and \(missing.count - 5) more" : "")
+            if source == Self.productionSource {
+                // A champion that cannot score production would fail every run and block its own
+                // replacement: take it out of service, loudly; the next retrain can take over.
+                try await database.execute(ChurnStatements.DemoteChampion(modelID: champion.record.id, reason: reason))
+                logger.error("churn champion demoted: it cannot score the production feature view",
+                             metadata: ["model_id": "\(champion.record.id)", "reason": "\(reason)"])
+            }
+            throw ModelError(.unusableColumn, "model \(champion.record.id) \(reason)")
+        }
         let columns = try champion.model.inputColumns.map { try src.require($0) }
         let reader = ChurnTableReader(source: src, features: columns, key: key, label: nil)
         let data = try await reader.read(on: database, onlyKeys: accountIDs)

@@ -43,7 +43,8 @@ public struct ChurnTrainer: Sendable {
         let decision = ModelPromotionDecision.decide(candidateAUC: fit.evaluation.rocAUC, championID: champion?.record.id,
                                                      championAUC: fit.championAUC, margin: request.margin,
                                                      holdOutRows: fit.testRows, holdOutPositives: Int(fit.testLabels.reduce(0, +)),
-                                                     championUnscorable: fit.championUnscorable)
+                                                     championUnscorable: fit.championUnscorable,
+                                                     productionProblem: try await productionProblem(set, scoringSource: request.scoringSource))
         let metrics = ModelMetrics(fit.evaluation, testLabels: fit.testLabels, probabilities: fit.testProbabilities)
         let params = Params(algorithm: algorithm.registryName, testFraction: request.testFraction, seed: request.seed, margin: request.margin,
                             positiveValue: request.positiveValue, logistic: algorithm == .logisticRegression ? LogisticRegression() : nil,
@@ -61,6 +62,24 @@ public struct ChurnTrainer: Sendable {
         return ChurnTrainingOutcome(modelID: id, algorithm: algorithm, source: set.source.displayName, features: set.features,
                                     trainRows: fit.trainRows, testRows: fit.testRows, positives: positives, metrics: metrics,
                                     decision: final, trainingSeconds: fit.seconds)
+    }
+
+    /// Why a model trained on `set` could not score `scoringSource` (the view production
+    /// predictions read): a feature missing there, or of another kind. Nil when it can.
+    func productionProblem(_ set: ChurnTrainingSet, scoringSource: String) async throws -> String? {
+        let production: ChurnSource
+        do { production = try await ChurnSource.resolve(scoringSource, on: database) } catch let e as ModelError {
+            return "\(e.description)"
+        }
+        var problems: [String] = []
+        for name in set.features {
+            guard let want = set.source.column(name) else { continue }
+            guard let have = production.column(name) else { problems.append("\(name) is not in \(production.displayName)"); continue }
+            if (want.use == .numeric) != (have.use == .numeric) { problems.append("\(name) is \(have.type) there, \(want.type) here") }
+        }
+        guard !problems.isEmpty else { return nil }
+        let shown = problems.prefix(4).joined(separator: "; ")
+        return problems.count > 4 ? "\(shown); and \(problems.count - 4) more" : shown
     }
 
     /// The CPU part: runs on the compute thread.

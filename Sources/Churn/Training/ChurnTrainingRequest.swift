@@ -27,17 +27,23 @@ public struct ChurnTrainingRequest: JobArgs, Equatable {
     public var horizonDays: Int = 90
     /// Train on a source that holds personal data (`cs.contacts`): refused unless set.
     public var allowPersonalData: Bool = false
+    /// The view production predictions read. A candidate is promoted automatically only if
+    /// it can score it (every feature there, of the same kind): a model trained on another
+    /// source (a CSV import) is registered but left for an operator to promote.
+    public var scoringSource: String = "cs.account_features_current"
 
     public init(source: String = "cs.account_features", label: String = "churned_within_horizon", features: [String]? = nil,
                 drop: [String]? = nil, algorithm: String = "gbdt", margin: Double = 0.005, testFraction: Double = 0.2,
-                seed: UInt64 = 42, positiveValue: String? = nil, horizonDays: Int = 90) {
+                seed: UInt64 = 42, positiveValue: String? = nil, horizonDays: Int = 90,
+                scoringSource: String = "cs.account_features_current") {
         self.source = source; self.label = label; self.features = features; self.drop = drop; self.algorithm = algorithm
         self.margin = margin; self.testFraction = testFraction; self.seed = seed; self.positiveValue = positiveValue
         self.horizonDays = horizonDays
+        self.scoringSource = scoringSource
     }
 
     enum CodingKeys: String, CodingKey {
-        case source, label, features, drop, algorithm, margin, testFraction, seed, positiveValue, horizonDays, allowPersonalData
+        case source, label, features, drop, algorithm, margin, testFraction, seed, positiveValue, horizonDays, allowPersonalData, scoringSource
     }
 
     public init(from decoder: Decoder) throws {
@@ -54,6 +60,7 @@ public struct ChurnTrainingRequest: JobArgs, Equatable {
         positiveValue = try c.decodeIfPresent(String.self, forKey: .positiveValue)
         horizonDays = try c.decodeIfPresent(Int.self, forKey: .horizonDays) ?? d.horizonDays
         allowPersonalData = try c.decodeIfPresent(Bool.self, forKey: .allowPersonalData) ?? false
+        scoringSource = try c.decodeIfPresent(String.self, forKey: .scoringSource) ?? d.scoringSource
     }
 
     /// Checks ranges; throws `.invalidArgument`.

@@ -34,12 +34,18 @@ public struct ModelPromotionDecision: Sendable, Codable, Equatable {
     public static let minimumHoldOutPerClass = 5
 
     public static func decide(candidateAUC: Double, championID: Int64?, championAUC: Double?, margin: Double,
-                              holdOutRows: Int, holdOutPositives: Int? = nil, championUnscorable: String? = nil) -> ModelPromotionDecision {
+                              holdOutRows: Int, holdOutPositives: Int? = nil, championUnscorable: String? = nil,
+                              productionProblem: String? = nil) -> ModelPromotionDecision {
         let candidate = candidateAUC.isFinite ? candidateAUC : nil
         let positives = holdOutPositives ?? minimumHoldOutPerClass
         if holdOutRows < minimumHoldOutRows || positives < minimumHoldOutPerClass || holdOutRows - positives < minimumHoldOutPerClass {
             return ModelPromotionDecision(promoted: false,
                                           reason: "hold-out too small to trust (\(holdOutRows) rows, \(positives) positive; needs \(minimumHoldOutRows) rows and \(minimumHoldOutPerClass) of each class)",
+                                          championID: championID, candidateAuc: candidate, championAuc: championAUC, margin: margin,
+                                          holdOutRows: holdOutRows)
+        }
+        if let productionProblem {
+            return ModelPromotionDecision(promoted: false, reason: "cannot score production: \(productionProblem)",
                                           championID: championID, candidateAuc: candidate, championAuc: championAUC, margin: margin,
                                           holdOutRows: holdOutRows)
         }
