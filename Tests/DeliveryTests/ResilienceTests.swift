@@ -106,7 +106,7 @@ import Testing
             let b = try await h.deliverer.deliver(id: again, attempt: 2, isLastAttempt: false, database: h.db.database)
             #expect(b.status == .sent, "at-least-once (the default) sends again, with the same key")
             #expect(server.requestCount == 1)
-            await #expect(throws: DeliveryError.self) {
+            #expect(throws: DeliveryError.self) {
                 try Channel(name: "x", type: .slack, endpoint: "https://hooks.slack.com/services/a/b/c", options: ["delivery": "twice"]).validate()
             }
         }
