@@ -87,10 +87,7 @@ public final class Connection: @unchecked Sendable {
             throw PGError(.connectionFailed, Connection.redact(msg.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
         PQsetNoticeProcessor(h, { _, _ in }, nil)
-        let r = PQexec(h, Connection.sessionSettings)
-        defer { if let r { PQclear(r) } }
-        guard let r, PQresultStatus(r) == PGRES_COMMAND_OK else {
-            let error = PGError.from(result: r, connection: h, query: Connection.sessionSettings)
+        if let error = Connection.applySessionSettings(h) {
             PQfinish(h)
             throw PGError(.connectionFailed, "cannot set the session's time zone and date style: \(error.message)",
                           sqlState: error.sqlState)
@@ -98,13 +95,14 @@ public final class Connection: @unchecked Sendable {
         handle = h
     }
 
-    /// The server's `DateStyle` and `TimeZone` as this connection last heard them.
-    public func sessionParameters() async throws -> (dateStyle: String, timeZone: String) {
-        try await executor.run {
-            guard let h = self.handle else { throw PGError(.connectionLost, "connection is closed") }
-            func read(_ name: String) -> String { PQparameterStatus(h, name).map { String(cString: $0) } ?? "" }
-            return (read("DateStyle"), read("TimeZone"))
+    /// Runs `sessionSettings` on a fresh session; the server's error when it fails.
+    private static func applySessionSettings(_ h: OpaquePointer) -> PGError? {
+        let r = PQexec(h, sessionSettings)
+        defer { if let r { PQclear(r) } }
+        guard let r, PQresultStatus(r) == PGRES_COMMAND_OK else {
+            return PGError.from(result: r, connection: h, query: sessionSettings)
         }
+        return nil
     }
 
     /// True once the server or network has dropped this connection; a pool replaces it.
@@ -245,9 +243,7 @@ public final class Connection: @unchecked Sendable {
             throw PGError(.connectionLost, "the server closed the connection during a transaction", query: sql)
         }
         PQreset(h)
-        let r = PQstatus(h) == CONNECTION_OK ? PQexec(h, Connection.sessionSettings) : nil
-        defer { if let r { PQclear(r) } }
-        guard let r, PQresultStatus(r) == PGRES_COMMAND_OK else {
+        guard PQstatus(h) == CONNECTION_OK, Connection.applySessionSettings(h) == nil else {
             broken = true
             throw PGError(.connectionLost, "the server closed the idle connection and it could not be re-opened: "
                           + Connection.redact(String(cString: PQerrorMessage(h)).trimmingCharacters(in: .whitespacesAndNewlines)),

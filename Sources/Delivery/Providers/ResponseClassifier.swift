@@ -118,6 +118,6 @@ enum ResponseClassifier {
         // Longest first, so a value is not half-replaced by one of its own substrings.
         for v in variants.sorted(by: { $0.count > $1.count }) { t = t.replacingOccurrences(of: v, with: "***") }
         t = t.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-        return t.count <= reasonLimit ? t : String(t.prefix(reasonLimit - 1)) + "…"
+        return t.bounded(to: reasonLimit)
     }
 }

@@ -1,4 +1,5 @@
 // CronEnqueuer (leader only): enqueues each due cron slot exactly once.
+import Basics
 import Foundation
 import Logging
 import PG
@@ -28,7 +29,7 @@ struct CronEnqueuer: MaintenanceService {
             } catch let e as PGError where !e.isConnectionProblem {
                 let reason = "the queue refused its job: \(e)"
                 logger.error("schedule set aside", metadata: ["schedule": "\(due.name)", "reason": "\(reason)"])
-                try await db.execute(QueueStatements.SetScheduleAside(name: due.name, reason: String(reason.prefix(2000))))
+                try await db.execute(QueueStatements.SetScheduleAside(name: due.name, reason: reason.bounded(to: JobExecutor.errorLimit)))
             } catch {
                 transient = error
             }

@@ -70,10 +70,7 @@ struct JobExecutor: Sendable {
     /// Longest error text stored on a job, whatever produced it.
     static let errorLimit = 2000
 
-    /// `text` cut to `errorLimit` characters (with an ellipsis when cut).
-    static func bounded(_ text: String) -> String {
-        text.count <= errorLimit ? text : String(text.prefix(errorLimit - 1)) + "…"
-    }
+    static func bounded(_ text: String) -> String { text.bounded(to: errorLimit) }
 
     private func failure(_ job: Job, message: String, retryAfter: Duration?) -> Outcome.Result {
         let text = Self.bounded(message)
