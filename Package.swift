@@ -2,7 +2,7 @@
 // cs-worker: a PostgreSQL-backed job worker for customer success.
 // Layers (arrows point down; docs/ARCHITECTURE.md draws them):
 //   Basics -> CLibpq/CCurl -> PG/Transport -> Queue -> Delivery
-//          -> Health, Interventions, Churn (<- Learning) -> Success (wiring) -> cs-worker
+//          -> Health, Interventions, Churn (<- Learning), Reports -> Success (wiring) -> cs-worker
 //   Loopback, Demo and Benchmarks are linked only by the executable and the tests.
 import PackageDescription
 
@@ -49,8 +49,10 @@ let package = Package(
         .target(name: "Health", dependencies: ["PG", "Basics", log]),
         .target(name: "Interventions", dependencies: ["PG", "Basics", log]),
         .target(name: "Churn", dependencies: ["PG", "Queue", "Learning", "Basics", log]),
+        // Reports: figures computed by SQL functions, rendered as HTML (inline SVG), JSON and CSV.
+        .target(name: "Reports", dependencies: ["PG", "Basics", log]),
         // Wiring of the domain into the queue: job kinds and default schedules.
-        .target(name: "Success", dependencies: ["Health", "Interventions", "Churn", "Queue", "PG", "Basics", log]),
+        .target(name: "Success", dependencies: ["Health", "Interventions", "Churn", "Reports", "Queue", "PG", "Basics", log]),
 
         // One loopback HTTP and one SMTP sink, for the demo, the benchmarks and the tests.
         .target(name: "Loopback", dependencies: ["Basics"]),
@@ -60,13 +62,13 @@ let package = Package(
         ]),
         // Benchmarks driven by `cs-worker bench ...`.
         .target(name: "Benchmarks", dependencies: [
-            "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Churn", "Success", "Demo", "Loopback",
+            "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Churn", "Reports", "Success", "Demo", "Loopback",
             "Basics", log,
         ], path: "Benchmarks"),
 
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "cs-worker", dependencies: [
-            "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Interventions", "Churn", "Success",
+            "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Interventions", "Churn", "Reports", "Success",
             "Demo", "Benchmarks", "Basics", lifecycle,
             .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
         ]),
@@ -79,6 +81,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Queue", "PG", "Transport", "Basics", "TestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Benchmarks"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Interventions", "PG", "Basics", "TestSupport"]),
         .testTarget(name: "SuccessTests", dependencies: [
             "Success", "Health", "Interventions", "Churn", "Demo", "Delivery", "Queue", "PG", "Learning", "Basics",
             "Benchmarks", "TestSupport",

@@ -4,7 +4,8 @@
 # With --tests, also what only the tests use: Postfix and Cyrus SASL's tools (a real mail
 # server for the email integration test, run as a private instance: /etc/postfix is left
 # unconfigured), openssl (its test CA) and PgBouncer (a real pooler in front of the test
-# server, run as a private process).
+# server, run as a private process), and headless Chromium with its driver (pages and
+# reports are tested in a real browser; Selenium from PyPI drives it, no browser download).
 # Safe to run again: it installs only what is absent. Needs root (or sudo) for apt-get.
 set -euo pipefail
 
@@ -21,6 +22,8 @@ if [ "${1:-}" = --tests ]; then
     dpkg -s libsasl2-modules >/dev/null 2>&1 || need+=(libsasl2-modules)
     command -v openssl >/dev/null 2>&1 || need+=(openssl)
     [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
+    [ -x /usr/bin/chromium ] || need+=(chromium)
+    [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then
@@ -41,4 +44,7 @@ if [ "${CS_SKIP_PYTHON:-0}" != 1 ] && ! "$HERE/.venv/bin/python" -c 'import aios
         python3 -m venv "$HERE/.venv"
     fi
     "$HERE/.venv/bin/pip" install -q aiosmtpd >/dev/null
+fi
+if [ "${1:-}" = --tests ] && [ "${CS_SKIP_PYTHON:-0}" != 1 ] && ! "$HERE/.venv/bin/python" -c 'import selenium' >/dev/null 2>&1; then
+    "$HERE/.venv/bin/pip" install -q selenium >/dev/null
 fi

@@ -23,9 +23,11 @@ public enum InterventionKind: String, Sendable, CaseIterable {
 
 /// What one evaluation did.
 public struct InterventionSummary: Sendable {
-    /// New interventions per rule key.
+    /// New interventions per rule key, both arms.
     public var created: [String: Int]
-    /// Messages queued (interventions whose channel exists and is enabled).
+    /// Of those, held out as the control group (recorded, never sent).
+    public var control: Int
+    /// Messages queued (treated interventions whose channel exists and is enabled).
     public var deliveries: Int
     public var total: Int { created.values.reduce(0, +) }
 }
@@ -54,6 +56,7 @@ public struct InterventionEngine: Sendable {
             try await conn.execute(InterventionStatements.EvaluationLock())
             var created: [String: Int] = [:]
             var ids: [Int64] = []
+            var control = 0
             for (key, kindText) in try await conn.rows(InterventionStatements.EnabledRules()) {
                 guard let kind = InterventionKind(rawValue: kindText) else {
                     logger.warning("skipping rule of unknown kind", metadata: ["rule": "\(key)", "kind": "\(kindText)"])
@@ -61,16 +64,17 @@ public struct InterventionEngine: Sendable {
                 }
                 let new = try await conn.rows(InterventionStatements.RaiseInterventions(kind: kind, ruleKey: key))
                 created[key] = new.count
-                ids += new
+                ids += new.filter { !$0.control }.map(\.id)
+                control += new.filter(\.control).count
             }
             let queued = ids.isEmpty ? 0 : try await conn.rows(InterventionStatements.QueueDeliveries(interventionIDs: ids)).count
             if queued < ids.count {
                 logger.warning("interventions without a configured channel", metadata: ["count": "\(ids.count - queued)"])
             }
-            return InterventionSummary(created: created, deliveries: queued)
+            return InterventionSummary(created: created, control: control, deliveries: queued)
         }
         logger.notice("interventions evaluated", metadata: [
-            "created": "\(summary.total)", "deliveries": "\(summary.deliveries)",
+            "created": "\(summary.total)", "control": "\(summary.control)", "deliveries": "\(summary.deliveries)",
             "by_rule": .dictionary(summary.created.mapValues { .stringConvertible($0) }),
         ])
         return summary

@@ -18,13 +18,14 @@ enum InterventionStatements {
 
     /// Raises the interventions of rule `ruleKey` (of `kind`): reads the rule's params from
     /// cs.intervention_rules, finds every matching active account at once, skips accounts in
-    /// the rule's cool-down, and inserts the interventions, returning their ids.
+    /// the rule's cool-down, and inserts the interventions, returning their ids and whether
+    /// each is in the control arm (held out: recorded, never sent).
     struct RaiseInterventions: Statement {
         var kind: InterventionKind
         var ruleKey: String
         var sql: String { InterventionStatements.statement(for: kind) }
         var bindings: [any SQLParameter] { [ruleKey] }
-        func decode(_ row: Row) throws -> Int64 { try row.decode(Int64.self, 0) }
+        func decode(_ row: Row) throws -> (id: Int64, control: Bool) { (try row.decode(Int64.self, 0), try row.decode(Bool.self, 1)) }
     }
 
     /// Queues one message per intervention in `ids` through cs.enqueue_delivery (the outbox),
@@ -52,14 +53,16 @@ enum InterventionStatements {
         """
         WITH r AS (SELECT * FROM cs.intervention_rules WHERE key = $1 AND enabled),
         cand (account_id, reason, score, band) AS (\(candidates))
-        INSERT INTO cs.interventions (account_id, rule, reason, owner, channel, score, band)
-        SELECT c.account_id, r.key, c.reason, coalesce(r.owner, a.csm), r.channel, c.score, c.band
+        INSERT INTO cs.interventions (account_id, rule, reason, owner, channel, score, band, arm, variant)
+        SELECT c.account_id, r.key, c.reason, coalesce(r.owner, a.csm), r.channel, c.score, c.band,
+               cs.intervention_arm(c.account_id, r.key, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM'), r.control_fraction),
+               cs.intervention_variant(c.account_id, r.key, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM'), r.variants)
         FROM cand c CROSS JOIN r JOIN cs.accounts a ON a.id = c.account_id
         WHERE a.status = 'active'
           AND NOT EXISTS (SELECT 1 FROM cs.interventions i
                           WHERE i.account_id = c.account_id AND i.rule = r.key
                             AND i.created_at > now() - r.cooldown_days * interval '1 day')
-        RETURNING id
+        RETURNING id, arm = 'control'
         """
     }
 
@@ -149,6 +152,8 @@ enum InterventionStatements {
         }
     }
 
+    /// A rule's variant (cs.interventions.variant) replaces its subject and body where it
+    /// has them. Control-arm interventions are never sent.
     /// Values from the host application's rows go through cs.template_value for the channel
     /// that carries them (sql/0006_template_values.sql): Slack's mrkdwn is escaped, email and
     /// SMS text loses control characters. Templates themselves are the operator's.
@@ -157,10 +162,10 @@ enum InterventionStatements {
         SET delivery_id = cs.enqueue_delivery(
                 i.channel,
                 CASE WHEN c.type IN ('smtp', 'email_http', 'sms') THEN coalesce(r.recipient, a.csm) END,
-                replace(replace(replace(replace(replace(replace(r.subject,
+                replace(replace(replace(replace(replace(replace(coalesce((SELECT e->>'subject' FROM jsonb_array_elements(r.variants) e WHERE e->>'key' = i.variant LIMIT 1), r.subject),
                     '{{account_name}}', cs.template_value(c.type, a.name)), '{{account_id}}', a.id::text), '{{score}}', coalesce(i.score::text, 'unscored')),
                     '{{band}}', coalesce(i.band, 'unscored')), '{{reason}}', cs.template_value(c.type, i.reason)), '{{owner}}', cs.template_value(c.type, coalesce(i.owner, 'unassigned'))),
-                replace(replace(replace(replace(replace(replace(r.body,
+                replace(replace(replace(replace(replace(replace(coalesce((SELECT e->>'body' FROM jsonb_array_elements(r.variants) e WHERE e->>'key' = i.variant LIMIT 1), r.body),
                     '{{account_name}}', cs.template_value(c.type, a.name)), '{{account_id}}', a.id::text), '{{score}}', coalesce(i.score::text, 'unscored')),
                     '{{band}}', coalesce(i.band, 'unscored')), '{{reason}}', cs.template_value(c.type, i.reason)), '{{owner}}', cs.template_value(c.type, coalesce(i.owner, 'unassigned'))),
                 NULL,
@@ -168,7 +173,7 @@ enum InterventionStatements {
                                    'score', i.score, 'band', i.band),
                 'intervention:' || i.id, i.account_id, NULL, i.id)
         FROM cs.intervention_rules r, cs.accounts a, cs.channels c
-        WHERE i.id = ANY($1::bigint[]) AND i.delivery_id IS NULL AND r.key = i.rule AND a.id = i.account_id
+        WHERE i.id = ANY($1::bigint[]) AND i.delivery_id IS NULL AND i.arm = 'treated' AND r.key = i.rule AND a.id = i.account_id
           AND c.name = i.channel AND c.enabled
         RETURNING i.id
         """

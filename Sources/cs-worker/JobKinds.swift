@@ -1,5 +1,6 @@
 // JobKinds: every job kind this executable can run, registered in one place.
 import Delivery
+import Foundation
 import Logging
 import PG
 import Queue
@@ -14,14 +15,23 @@ enum JobKinds {
         DeliveryJobs.register(in: registry, client: client, logger: logger)
         SuccessJobs.register(in: registry)
         ChurnJobs.register(in: registry, logger: logger)
+        ReportJobs.register(in: registry, replica: replicaDatabase(logger: logger))
         return client
     }
 
-    /// The schedules a fresh installation wants (scoring, outcomes, retraining, drift);
+    /// Reports read from `CS_REPLICA_URL` when it is set (a hot standby: the report
+    /// functions only read); everything else uses the primary.
+    static func replicaDatabase(logger: Logger) -> Database? {
+        guard let url = ProcessInfo.processInfo.environment["CS_REPLICA_URL"], !url.isEmpty else { return nil }
+        return Database(url: url, maxConnections: 2, applicationName: "cs-worker-reports", logger: logger)
+    }
+
+    /// The schedules a fresh installation wants (scoring, outcomes, retraining, drift, reports);
     /// existing rows of the same names are left as the operator made them.
     static func installDefaultSchedules(database: Database) async throws {
         try await SuccessJobs.installDefaultSchedules(ScheduleStore(database: database))
         try await ChurnJobs.installDefaultSchedules(database: database)
+        try await ReportJobs.installDefaultSchedules(ScheduleStore(database: database))
     }
 }
 
