@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "Loopback", dependencies: ["Basics"]),
         // Demo data and the end-to-end demo run (`ops/demo.sh`).
         .target(name: "Demo", dependencies: [
-            "Success", "Health", "Interventions", "Churn", "Delivery", "Queue", "PG", "Basics", "Loopback", log,
+            "Success", "Health", "Interventions", "Churn", "Reports", "Delivery", "Queue", "PG", "Basics", "Loopback", log,
         ]),
         // Benchmarks driven by `cs-worker bench ...`.
         .target(name: "Benchmarks", dependencies: [

@@ -14,7 +14,9 @@
 -- Every figure of every report is computed here, by the cs.report_<kind>(from, to, params)
 -- functions, which return the report's JSON document (shape: docs/REPORTS.md, version 1).
 -- Readable in psql:  SELECT jsonb_pretty(cs.report_retention('2026-01-01', '2026-11-01', '{}'));
--- They only read (no temporary tables), so they run on a hot-standby replica too.
+-- They only read (no temporary tables), so they run on a hot-standby replica too. Each runs
+-- with jit = off: the planner's row estimates for these set-returning pipelines are large,
+-- and JIT compiling them cost 2.5 s against 0.1 s of execution (measured on 5,000 accounts).
 
 -- ───────────────────────────── MRR history ─────────────────────────────
 
@@ -352,7 +354,7 @@ GROUP BY d.dim, d.grp
 $$;
 
 CREATE FUNCTION cs.report_retention(p_from date, p_to date, p_params jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     cur  text := cs.report_currency();
     seg  text := p_params->>'segment';
@@ -421,7 +423,7 @@ END $$;
 -- ───────────────────────────── cohorts ─────────────────────────────
 
 CREATE FUNCTION cs.report_cohorts(p_from date, p_to date, p_params jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     cur  text := cs.report_currency();
     seg  text := p_params->>'segment';
@@ -487,7 +489,7 @@ END $$;
 -- ───────────────────────────── LTV ─────────────────────────────
 
 CREATE FUNCTION cs.report_ltv(p_from date, p_to date, p_params jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     cur    text := cs.report_currency();
     seg    text := p_params->>'segment';
@@ -542,7 +544,7 @@ END $$;
 -- ───────────────────────────── renewals ─────────────────────────────
 
 CREATE FUNCTION cs.report_renewals(p_from date, p_to date, p_params jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     cur    text := cs.report_currency();
     seg    text := p_params->>'segment';
@@ -597,7 +599,7 @@ END $$;
 -- ───────────────────────────── health movement ─────────────────────────────
 
 CREATE FUNCTION cs.report_health(p_from date, p_to date, p_params jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     seg    text := p_params->>'segment';
     run_a  uuid := (p_params->>'run_from')::uuid;
@@ -719,7 +721,7 @@ FROM p
 $$;
 
 CREATE FUNCTION cs.report_interventions(p_from date, p_to date, p_params jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     doc jsonb;
 BEGIN
@@ -749,7 +751,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION cs.report_roi(p_from date, p_to date, p_params jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     cur      text := cs.report_currency();
     cost_per numeric := coalesce((p_params->>'cost_per_intervention')::numeric, (SELECT cost_per_intervention FROM cs.report_settings));
@@ -790,7 +792,7 @@ END $$;
 -- Predictions made in [p_from − horizon, p_to − horizon) judged against what happened in the
 -- horizon after each: the latest such prediction per model and account.
 CREATE FUNCTION cs.report_model(p_from date, p_to date, p_params jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET jit = off AS $$
 DECLARE
     horizon integer := coalesce((p_params->>'horizon_days')::int, 90);
     doc     jsonb;

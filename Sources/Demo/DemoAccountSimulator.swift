@@ -17,6 +17,7 @@ struct DemoWorld: Sendable {
 struct DemoBuffers: Sendable {
     var accounts = CopyBuffer(), contacts = CopyBuffer(), activity = CopyBuffer(1 << 20)
     var tickets = CopyBuffer(), surveys = CopyBuffer(), invoices = CopyBuffer(), milestones = CopyBuffer()
+    var mrrChanges = CopyBuffer()
     var churned = 0
 }
 
@@ -49,7 +50,7 @@ enum DemoAccountSimulator {
         var r = SplitMix64(seed: w.seed, stream: UInt64(bitPattern: id))
         // Who the account is.
         let planRoll = r.nextUnit()
-        let (plan, mrrCents): (StaticString, Int) = planRoll < 0.5 ? ("starter", 2900) : (planRoll < 0.85 ? ("pro", 5900) : ("studio", 11900))
+        let firstTier = planRoll < 0.5 ? 0 : (planRoll < 0.85 ? 1 : 2)
         let segment = segments[r.nextInt(below: segments.count)]
         let regionRoll = r.nextUnit()
         let region: StaticString = regionRoll < 0.4 ? "UK" : (regionRoll < 0.7 ? "US" : (regionRoll < 0.9 ? "EU" : "AU"))
@@ -74,6 +75,10 @@ enum DemoAccountSimulator {
             next = max(next, signupDay + lo + Int(Double(r.nextInt(below: hi - lo + 1)) * (1.5 - e0)))
             milestoneDay.append(next)
         }
+
+        // Plan changes over the last 24 months, from a stream of their own (the behaviour
+        // above and below draws exactly as before).
+        var plans = MRRPath.draw(id: id, world: w, signupDay: signupDay, firstTier: firstTier, southern: southern)
 
         // Contacts: ids derived from the account id so surveys can name them.
         let contactCount = 1 + (r.chance(0.5) ? 1 : 0) + (r.chance(0.15) ? 1 : 0)
@@ -130,7 +135,7 @@ enum DemoAccountSimulator {
             failedLastMonth = false
             if due >= from, due < stop {
                 let fails = r.chance(payRisk + (decliner && m >= declineStart ? 0.06 : 0))
-                inv.int(id); inv.tab(); timestamp(&inv, w, due, 9 * 60); inv.tab(); inv.cents(mrrCents); inv.tab()
+                inv.int(id); inv.tab(); timestamp(&inv, w, due, 9 * 60); inv.tab(); inv.cents(MRRPath.cents[plans.tier(at: due)]); inv.tab()
                 if fails {
                     failedLastMonth = true
                     let recovered = r.chance(0.55)
@@ -177,12 +182,18 @@ enum DemoAccountSimulator {
             timestamp(&b.milestones, w, day, 12 * 60); b.milestones.end()
         }
 
-        // The account row, now that its fate is known.
+        // MRR history, now that its fate is known: the plan path up to churn, then the churn.
+        plans.end(at: churnDay)
+        let currency: StaticString = regionRoll < 0.4 ? "GBP" : (regionRoll < 0.7 ? "USD" : (regionRoll < 0.9 ? "EUR" : "AUD"))
+        plans.write(id: id, currency: currency, world: w, into: &b.mrrChanges)
+        let finalTier = plans.finalTier
+
+        // The account row.
         var a = b.accounts
         a.int(id); a.tab()
         a.text(adjectives[Int(id % Int64(adjectives.count))]); a.text(" ")
         a.text(nouns[Int((id / 12) % Int64(nouns.count))]); a.text(" "); a.text(segment.1); a.text(" "); a.int(id); a.tab()
-        a.text(plan); a.tab(); a.cents(mrrCents); a.tab(); a.text(regionRoll < 0.4 ? "GBP" : (regionRoll < 0.7 ? "USD" : (regionRoll < 0.9 ? "EUR" : "AUD"))); a.tab()
+        a.text(MRRPath.plans[finalTier]); a.tab(); a.cents(MRRPath.cents[finalTier]); a.tab(); a.text(currency); a.tab()
         timestamp(&a, w, signupDay, 10 * 60); a.tab()
         if annual {
             var renewal = signupDay + 365
@@ -204,5 +215,90 @@ enum DemoAccountSimulator {
         buf.bytes.append(UInt8(48 + h / 10)); buf.bytes.append(UInt8(48 + h % 10)); buf.bytes.append(58)
         buf.bytes.append(UInt8(48 + mi / 10)); buf.bytes.append(UInt8(48 + mi % 10))
         buf.text(":00+00")
+    }
+}
+
+/// One account's plan over time: a sign-up tier, then upgrades before its wedding season
+/// (Jan–Mar north, Jul–Sep south) and downgrades after it (Oct–Nov, Apr–May), drawn for the
+/// last 24 months; some long-standing accounts churned in the year before the behaviour year
+/// and came back; a churn in the behaviour year ends the path.
+struct MRRPath {
+    static let plans: [StaticString] = ["starter", "pro", "studio"]
+    static let cents = [2900, 5900, 11900]
+
+    enum Kind { case new, expansion, contraction, churn, reactivation }
+    /// `before`/`after` are tiers; -1 means not a customer.
+    struct Change { let day: Int, kind: Kind, before: Int, after: Int }
+
+    private(set) var changes: [Change]
+
+    static func draw(id: Int64, world w: DemoWorld, signupDay: Int, firstTier: Int, southern: Bool) -> MRRPath {
+        var r = SplitMix64(seed: w.seed ^ 0x6D72_725F_7061_7468, stream: UInt64(bitPattern: id))
+        var changes = [Change(day: signupDay, kind: .new, before: -1, after: firstTier)]
+        var tier = firstTier
+        // A past churn and return, entirely before the behaviour year (no activity gap to explain).
+        var away: Range<Int>?
+        if signupDay < w.endDay - 760, r.chance(0.05) {
+            let left = w.endDay - 700 + r.nextInt(below: 200)
+            away = left..<(left + 30 + r.nextInt(below: 90))
+        }
+        var day = max(signupDay + 30, w.endDay - 730)
+        while day < w.endDay {
+            if let a = away, day >= a.lowerBound {
+                changes.append(Change(day: a.lowerBound, kind: .churn, before: tier, after: -1))
+                if tier > 0, r.chance(0.3) { tier -= 1 }
+                changes.append(Change(day: a.upperBound, kind: .reactivation, before: -1, after: tier))
+                day = a.upperBound + 30
+                away = nil
+                continue
+            }
+            var month = w.days.month(day)
+            if southern { month = (month + 5) % 12 + 1 }
+            if (1...3).contains(month), tier < 2, r.chance(0.05) {
+                changes.append(Change(day: day + r.nextInt(below: 28), kind: .expansion, before: tier, after: tier + 1))
+                tier += 1
+            } else if (10...11).contains(month), tier > 0, r.chance(0.045) {
+                changes.append(Change(day: day + r.nextInt(below: 28), kind: .contraction, before: tier, after: tier - 1))
+                tier -= 1
+            }
+            day += 30
+        }
+        return MRRPath(changes: changes.filter { $0.day < w.endDay })
+    }
+
+    /// The tier in force on `day`: the last change on or before it that leaves a customer.
+    func tier(at day: Int) -> Int {
+        var t = changes.first?.after ?? 0
+        for c in changes where c.day <= day && c.after >= 0 { t = c.after }
+        return t
+    }
+
+    var finalTier: Int { changes.last { $0.after >= 0 }?.after ?? 0 }
+
+    /// Drops what would come after a churn on `churnDay` and records the churn.
+    mutating func end(at churnDay: Int?) {
+        guard let churnDay else { return }
+        changes = changes.filter { $0.day < churnDay }
+        let t = finalTier
+        changes.append(Change(day: churnDay, kind: .churn, before: t, after: -1))
+    }
+
+    /// COPY rows for cs.mrr_changes (account_id, effective_at, mrr_before, mrr_after, currency, kind).
+    func write(id: Int64, currency: StaticString, world w: DemoWorld, into buf: inout CopyBuffer) {
+        for c in changes {
+            buf.int(id); buf.tab()
+            DemoAccountSimulator.timestamp(&buf, w, c.day, c.kind == .churn ? 16 * 60 : 10 * 60); buf.tab()
+            buf.cents(c.before < 0 ? 0 : Self.cents[c.before]); buf.tab()
+            buf.cents(c.after < 0 ? 0 : Self.cents[c.after]); buf.tab()
+            buf.text(currency); buf.tab()
+            switch c.kind {
+            case .new: buf.text("new")
+            case .expansion: buf.text("expansion")
+            case .contraction: buf.text("contraction")
+            case .churn: buf.text("churn")
+            case .reactivation: buf.text("reactivation")
+            }
+            buf.end()
+        }
     }
 }

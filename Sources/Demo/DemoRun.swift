@@ -8,6 +8,7 @@ import Logging
 import Loopback
 import PG
 import Queue
+import Reports
 import Success
 import Transport
 
@@ -16,9 +17,11 @@ public struct DemoRun: Sendable {
     let accounts: Int
     let seed: UInt64
     let logger: Logger
+    /// Where the generated reports are written as HTML files (with an index page).
+    let reportsDirectory: URL
 
-    public init(url: String, accounts: Int, seed: UInt64, logger: Logger) {
-        self.url = url; self.accounts = accounts; self.seed = seed; self.logger = logger
+    public init(url: String, accounts: Int, seed: UInt64, reportsDirectory: URL, logger: Logger) {
+        self.url = url; self.accounts = accounts; self.seed = seed; self.reportsDirectory = reportsDirectory; self.logger = logger
     }
 
     /// Runs the loop and prints a summary. Seeds only when `cs.accounts` is empty.
@@ -81,16 +84,54 @@ public struct DemoRun: Sendable {
         step("scoring every account (score_accounts job), then evaluate_interventions and deliver jobs")
         try await enqueuer.enqueue(SuccessJobs.ScoreArgs())
         try await drain()
+        step("generating every report (generate_report jobs), read from PostgreSQL and stored in cs.reports")
+        for request in Self.reportJobs(now: Date()) { try await enqueuer.enqueue(request) }
+        try await drain()
         step("queues drained")
 
         worker.shutdown()
         try await task.value
         await client.shutdown()
         try await summary(db, slackRequests: slack.requestCount, smtp: smtp != nil)
+        try await exportReports(db)
         slack.stop()
         smtp?.stop()
         await db.close()
         step("done")
+    }
+
+    /// One report of each kind: the accounting reports over the last complete month (their
+    /// default), the activity reports over this month so far, since the demo's interventions,
+    /// scores and predictions are all from today.
+    static func reportJobs(now: Date) -> [ReportJobs.GenerateReport] {
+        let today = ReportPeriod.defaultPeriod(for: .renewals, now: now).from
+        let monthStart = String(today.prefix(8)) + "01"
+        let tomorrow = ReportPeriod.defaultPeriod(for: .renewals, now: now.addingTimeInterval(86_400)).from
+        return ReportKind.allCases.map { kind in
+            var job = ReportJobs.GenerateReport(report: kind)
+            if [.health, .interventions, .roi].contains(kind) { job.from = monthStart; job.to = tomorrow }
+            return job
+        }
+    }
+
+    /// Writes the newest report of each kind to `reportsDirectory` with an index page.
+    private func exportReports(_ db: Database) async throws {
+        let generator = ReportGenerator(database: db, logger: logger)
+        try FileManager.default.createDirectory(at: reportsDirectory, withIntermediateDirectories: true)
+        var newest: [ReportKind: StoredReport] = [:]
+        for r in try await generator.list(limit: 200) { if let k = r.kind, newest[k] == nil { newest[k] = r } }
+        var written: [(ReportKind, StoredReport, ReportDocument)] = []
+        for kind in ReportKind.allCases {
+            guard let r = newest[kind] else { continue }
+            let stored = try await generator.stored(id: r.id)
+            try Data(stored.html.utf8).write(to: reportsDirectory.appendingPathComponent("\(kind.rawValue).html"), options: .atomic)
+            written.append((kind, r, stored.document))
+        }
+        let index = reportsDirectory.appendingPathComponent("index.html")
+        try Data(ReportIndex.render(written.map { ($0.0.rawValue + ".html", $0.2) }).utf8).write(to: index, options: .atomic)
+        print("\nreports: \(written.count) generated and stored in cs.reports (cs-worker report list); as HTML files:")
+        for (kind, r, _) in written { print("  \(kind.rawValue): report \(r.id), \(r.from)…\(r.to)") }
+        print("open \(index.path) in a browser (file://\(index.path)), or print one: cs-worker report show ID")
     }
 
     private func summary(_ db: Database, slackRequests: Int, smtp: Bool) async throws {

@@ -15,8 +15,8 @@ public struct DemoSeedSummary: Sendable {
     public var firstAccountID: Int64
 }
 
-/// Generates accounts and twelve months of behaviour with a hidden churn process (see
-/// `DemoAccountSimulator`). The same seed and end date always give the same rows: every
+/// Generates accounts, twelve months of behaviour with a hidden churn process (see
+/// `DemoAccountSimulator`) and 24 months of MRR history (`MRRPath`). The same seed and end date always give the same rows: every
 /// account draws from its own SplitMix64 stream, so chunking and concurrency do not matter.
 /// Activity is stored as daily counts per event.
 public struct DemoSeeder: Sendable {
@@ -58,9 +58,10 @@ public struct DemoSeeder: Sendable {
                                 DemoAccountSimulator.simulate(id: firstID + Int64(i), world: world, into: &b)
                             }
                             churned += b.churned
-                            let buffers = [b.accounts, b.contacts, b.activity, b.tickets, b.surveys, b.invoices, b.milestones]
+                            let buffers = [b.accounts, b.contacts, b.activity, b.tickets, b.surveys, b.invoices, b.milestones, b.mrrChanges]
                             try await conn.transaction { tx in
                                 try await tx.execute(DemoStatements.AsyncCommit())
+                                try await tx.execute(DemoStatements.ManualMRRHistory())
                                 for (k, table) in Self.tables.enumerated() where !buffers[k].bytes.isEmpty {
                                     counts[k] += try await tx.copyIn(table.copy, data: buffers[k].bytes)
                                 }
@@ -80,6 +81,7 @@ public struct DemoSeeder: Sendable {
         }
         // Keep the identity ahead of the ids we chose, and give the planner fresh statistics.
         try await database.execute(DemoStatements.ResyncContactIDs())
+        try await database.execute(DemoStatements.DemoCurrencyRates())
         try await database.withConnection { try await $0.executeScript(DemoStatements.analyzeInputs) }
 
         let summary = DemoSeedSummary(

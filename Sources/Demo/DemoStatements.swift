@@ -15,7 +15,27 @@ enum DemoStatements {
         ("surveys", "COPY cs.surveys (account_id, contact_id, kind, score, answered_at) FROM STDIN"),
         ("invoices", "COPY cs.invoices (account_id, due_at, amount, paid_at, failed_at, status) FROM STDIN"),
         ("milestones", "COPY cs.milestones (account_id, milestone, completed_at) FROM STDIN"),
+        ("mrr_changes", "COPY cs.mrr_changes (account_id, effective_at, mrr_before, mrr_after, currency, kind) FROM STDIN"),
     ]
+
+    /// The seeder writes the MRR history itself: the accounts trigger stands aside.
+    struct ManualMRRHistory: Statement {
+        var sql: String { "SET LOCAL cs.mrr_history = 'manual'" }
+    }
+
+    /// Exchange rates into GBP for the demo's four currencies (illustrative, not market
+    /// data), only while GBP is the reporting currency; an operator's own rates are kept.
+    struct DemoCurrencyRates: Statement {
+        var sql: String {
+            """
+            INSERT INTO cs.currency_rates (currency, to_reporting)
+            SELECT v.c, v.r FROM (VALUES ('USD', 0.79), ('EUR', 0.85), ('AUD', 0.52)) AS v (c, r)
+            WHERE (SELECT reporting_currency FROM cs.report_settings) = 'GBP'
+            ON CONFLICT (currency) DO NOTHING
+            """
+        }
+    }
+
 
     /// Demo rows are recomputable: a chunk's commit does not wait for fsync.
     struct AsyncCommit: Statement {
@@ -33,7 +53,7 @@ enum DemoStatements {
     }
 
     /// Fresh planner statistics after a bulk load (a script: ANALYZE takes no parameters).
-    static let analyzeInputs = "ANALYZE cs.accounts, cs.contacts, cs.activity, cs.tickets, cs.surveys, cs.invoices, cs.milestones"
+    static let analyzeInputs = "ANALYZE cs.accounts, cs.contacts, cs.activity, cs.tickets, cs.surveys, cs.invoices, cs.milestones, cs.mrr_changes"
 
     // MARK: - The demo run's summary
 

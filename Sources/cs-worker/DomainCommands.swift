@@ -47,14 +47,16 @@ struct DemoCommand: AsyncParsableCommand {
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Seed (if empty), train, predict, score, evaluate interventions and deliver to loopback sinks; print a summary.")
+            abstract: "Seed (if empty), train, predict, score, evaluate interventions, deliver to loopback sinks, generate the reports; print a summary.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Accounts to generate when cs.accounts is empty.") var accounts: Int = 5_000
         @Option(help: "Seed for the demo data.") var seed: UInt64 = 1
+        @Option(help: "Folder for the reports as HTML files (with index.html).") var reportsDir: String = "demo-reports"
 
         func run() async throws {
             let logger = global.logger()
-            try await DemoRun(url: try global.url(), accounts: accounts, seed: seed, logger: logger).run { registry, workerID in
+            let dir = URL(fileURLWithPath: reportsDir).standardizedFileURL
+            try await DemoRun(url: try global.url(), accounts: accounts, seed: seed, reportsDirectory: dir, logger: logger).run { registry, workerID in
                 try JobKinds.registerAll(in: registry, workerID: workerID, logger: logger)
             }
         }

@@ -5,9 +5,9 @@ Selenium: no browser download), saves a PNG screenshot and prints what rendered 
     render_page.py URL_OR_FILE PNG [--width 1200] [--height 900]
 
 Prints {"title", "svg", "paths", "rects", "circles", "cells", "tables", "rows",
-"svg_drawn", "body_height", "png_distinct_bytes", "console_errors"}: counts of elements
-the browser laid out (an SVG element counts as drawn when its bounding box is not empty),
-and how varied the screenshot is (a blank page has a handful of distinct bytes)."""
+"svg_drawn", "body_height", "png_ink", "console_errors"}: counts of elements the
+browser laid out (an SVG counts as drawn when its bounding box is not empty) and the share
+of the screenshot that is not white (0 for a blank page)."""
 import json
 import os
 import sys
@@ -18,16 +18,37 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
 
-def png_distinct_bytes(png: bytes) -> int:
-    """Distinct byte values in the decompressed image data (no imaging library needed)."""
-    pos, idat = 8, b""
+def png_ink(png: bytes) -> float:
+    """Share of pixels that are not near-white in an 8-bit RGB(A) PNG, decoded with zlib
+    and the PNG filters (no imaging library needed): 0 for a blank page."""
+    pos, idat, width, height, channels = 8, b"", 0, 0, 4
     while pos < len(png):
         length = int.from_bytes(png[pos:pos + 4], "big")
-        kind = png[pos + 4:pos + 8]
-        if kind == b"IDAT":
-            idat += png[pos + 8:pos + 8 + length]
+        kind, data = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height = int.from_bytes(data[0:4], "big"), int.from_bytes(data[4:8], "big")
+            channels = {2: 3, 6: 4}.get(data[9], 4)
+        elif kind == b"IDAT":
+            idat += data
         pos += 12 + length
-    return len(set(zlib.decompress(idat))) if idat else 0
+    raw, stride = zlib.decompress(idat), width * channels
+    prev, ink, i = bytearray(stride), 0, 0
+    for _ in range(height):
+        f, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - channels] if x >= channels else 0
+            b, c = prev[x], prev[x - channels] if x >= channels else 0
+            if f == 1: line[x] = (line[x] + a) & 255
+            elif f == 2: line[x] = (line[x] + b) & 255
+            elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        ink += sum(1 for x in range(0, stride, channels) if min(line[x], line[x + 1], line[x + 2]) < 200)
+        prev = line
+    return ink / max(width * height, 1)
 
 
 def main() -> int:
@@ -63,7 +84,7 @@ def main() -> int:
         png = driver.get_screenshot_as_png()
         with open(png_path, "wb") as f:
             f.write(png)
-        counts["png_distinct_bytes"] = png_distinct_bytes(png)
+        counts["png_ink"] = round(png_ink(png), 4)
         counts["console_errors"] = [e["message"] for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
         print(json.dumps(counts))
         return 0

@@ -34,7 +34,9 @@ enum HTMLReport {
         for note in doc.notes { h += "<p class=\"note\">\(HTML.escape(note))</p>\n" }
         for table in doc.tables {
             h += "<section class=\"table\" id=\"\(HTML.escape(table.name))\"><h2>\(HTML.escape(table.title))</h2>\n"
-            for chart in charts where chart.table == table.name { h += "<figure>\(chart.svg)</figure>\n" }
+            for chart in charts where chart.table == table.name {
+                h += "<figure><figcaption>\(HTML.escape(chart.title))</figcaption>\(chart.svg)</figure>\n"
+            }
             h += tableHTML(table, f)
             h += "</section>\n"
         }
@@ -104,7 +106,7 @@ enum HTMLReport {
         .headline{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;margin:16px 0}
         .figure{border:1px solid var(--line);border-radius:8px;padding:12px}.figure .value{font-size:24px;font-weight:650;font-variant-numeric:tabular-nums}
         .figure .label{color:var(--muted);font-size:13px}.figure.absent .value{color:var(--muted)}.figure .why{font-size:12px;color:var(--muted)}
-        figure{margin:8px 0 12px}svg.chart{width:100%;height:auto;max-height:360px;display:block}
+        figure{margin:8px 0 12px}figcaption{font-weight:600;font-size:14px;margin:0 0 4px}svg.chart{width:100%;height:auto;max-height:360px;display:block}
         svg .tick,svg .legend,svg .cell-label{font-size:11px;fill:#374151}svg .axis-title{font-size:12px;fill:#374151}svg .no-data{font-size:14px;fill:var(--muted)}
         .table-wrap{overflow-x:auto;-webkit-overflow-scrolling:touch;border:1px solid var(--line);border-radius:6px}
         table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:6px 8px;border-bottom:1px solid var(--line);white-space:nowrap}
@@ -145,5 +147,31 @@ enum CSVReport {
         let guarded = s.first.map { "=+-@".contains($0) } == true ? "'" + s : s
         guard guarded.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || guarded != s else { return guarded }
         return "\"" + guarded.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// A page linking several reports with their headline figures (the demo's index, the
+/// console's list).
+public enum ReportIndex {
+    /// `reports`: (link, document) pairs, in the order to show them.
+    public static func render(_ reports: [(href: String, document: ReportDocument)], title: String = "cs-worker reports") -> String {
+        var h = """
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(HTML.escape(title))</title><style>\(HTMLReport.css)
+            .card{border:1px solid var(--line);border-radius:8px;padding:12px 16px;margin:12px 0}.card a{font-size:18px;font-weight:600;color:var(--accent);text-decoration:none}
+            .card ul{margin:6px 0 0;padding-left:18px;color:var(--ink)}</style></head>
+            <body><main><header><p class="kind">cs-worker</p><h1>\(HTML.escape(title))</h1></header>
+
+            """
+        if reports.isEmpty { h += "<p class=\"empty\">No reports yet.</p>" }
+        for (href, doc) in reports {
+            let f = ValueFormat(currency: doc.currency)
+            h += "<div class=\"card\"><a href=\"\(HTML.escape(href))\">\(HTML.escape(doc.title))</a> <span class=\"meta\">\(HTML.escape(HTMLReport.periodText(doc)))</span><ul>"
+            for fig in doc.headline.prefix(4) { h += "<li>\(HTML.escape(fig.label)): <b>\(HTML.escape(f.text(fig.value, fig.type)))</b></li>" }
+            h += "</ul></div>\n"
+        }
+        return h + "</main></body></html>\n"
     }
 }

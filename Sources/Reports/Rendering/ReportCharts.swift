@@ -5,6 +5,7 @@ import Foundation
 /// A chart placed before the table it is drawn from.
 struct PlacedChart: Sendable {
     let table: String
+    let title: String
     let svg: String
 }
 
@@ -15,20 +16,20 @@ enum ReportCharts {
         let money: (Double) -> String = { f.money($0) }
         let count: (Double) -> String = { ValueFormat.grouped($0, decimals: 0) }
         var out: [PlacedChart] = []
-        func add(_ table: String, _ svg: String) { out.append(PlacedChart(table: table, svg: svg)) }
+        func add(_ table: String, _ title: String, _ svg: String) { out.append(PlacedChart(table: table, title: title, svg: svg)) }
 
         switch doc.kind {
         case .retention:
             if let t = doc.table("monthly") {
                 let months = t.strings("month").map { ValueFormat.month($0) }
-                add(t.name, SVGChart.line(title: "Monthly churn", labels: months, series: [
+                add(t.name, "Monthly churn", SVGChart.line(title: "Monthly churn", labels: months, series: [
                     t.series("logo_churn", "Logo churn"), t.series("gross_revenue_churn", "Gross revenue churn"),
                     t.series("net_revenue_churn", "Net revenue churn"),
                 ], format: pct))
-                add(t.name, SVGChart.line(title: "Monthly GRR and NRR", labels: months, series: [
+                add(t.name, "Monthly GRR and NRR", SVGChart.line(title: "Monthly GRR and NRR", labels: months, series: [
                     t.series("grr", "GRR"), t.series("nrr", "NRR"),
-                ], format: pct))
-                add(t.name, SVGChart.line(title: "MRR at month end", labels: months, series: [t.series("mrr_end", "MRR")], format: money))
+                ], format: pct, includeZero: false))
+                add(t.name, "MRR at month end", SVGChart.line(title: "MRR at month end", labels: months, series: [t.series("mrr_end", "MRR")], format: money))
             }
         case .cohorts:
             if let t = doc.table("matrix") {
@@ -42,22 +43,22 @@ enum ReportCharts {
                               let k = row[m].numberValue.flatMap({ ks.firstIndex(of: Int($0)) }) else { continue }
                         grid[r][k] = row[v].numberValue
                     }
-                    add(t.name, SVGChart.heatMap(title: title, rows: cohorts.map(ValueFormat.month), columns: ks.map { "M\($0)" },
+                    add(t.name, title, SVGChart.heatMap(title: title, rows: cohorts.map(ValueFormat.month), columns: ks.map { "M\($0)" },
                                                  values: grid, format: { ValueFormat.grouped($0 * 100, decimals: 0) + "%" }))
                 }
             }
         case .ltv:
             if let t = doc.table("ltv")?.filtered("dimension", "segment") {
-                add(t.name, SVGChart.bars(title: "LTV by segment", labels: t.strings("group"), series: [t.series("ltv", "LTV")], format: money))
+                add(t.name, "LTV by segment", SVGChart.bars(title: "LTV by segment", labels: t.strings("group"), series: [t.series("ltv", "LTV")], format: money))
             }
         case .renewals:
             if let t = doc.table("windows") {
-                add(t.name, SVGChart.bars(title: "ARR due by window", labels: t.numbers("window_days").map { "≤ \(Int($0 ?? 0)) days" },
+                add(t.name, "ARR due by window", SVGChart.bars(title: "ARR due by window", labels: t.numbers("window_days").map { "≤ \(Int($0 ?? 0)) days" },
                                           series: [t.series("arr", "ARR due"), t.series("risk_weighted_arr", "Risk-weighted ARR")], format: money))
             }
         case .health:
             if let t = doc.table("runs") {
-                add(t.name, SVGChart.stacked(title: "Accounts per band, by scoring run", labels: t.strings("scored_at").map { String($0.prefix(10)) },
+                add(t.name, "Accounts per band, by scoring run", SVGChart.stacked(title: "Accounts per band, by scoring run", labels: t.strings("scored_at").map { String($0.prefix(10)) },
                                              series: [t.series("red", "Red", color: "#dc2626"), t.series("yellow", "Yellow", color: "#eab308"),
                                                       t.series("green", "Green", color: "#16a34a")], format: count))
             }
@@ -69,7 +70,7 @@ enum ReportCharts {
                           let i = bands.firstIndex(of: row[a].stringValue ?? ""), let j = bands.firstIndex(of: row[b].stringValue ?? "") else { continue }
                     grid[i][j] = row[n].numberValue
                 }
-                add(t.name, SVGChart.heatMap(title: "Band transitions (rows: before, columns: after)", rows: bands, columns: bands, values: grid, format: count))
+                add(t.name, "Band transitions (rows: before, columns: after)", SVGChart.heatMap(title: "Band transitions (rows: before, columns: after)", rows: bands, columns: bands, values: grid, format: count))
             }
         case .interventions:
             if let t = doc.table("uplift") {
@@ -78,12 +79,12 @@ enum ReportCharts {
                         .compactMap { $0 }.joined(separator: " / ")
                 }
                 let lows = t.numbers("uplift_low"), highs = t.numbers("uplift_high")
-                add(t.name, SVGChart.bars(title: "Churn uplift against control, with 95 % interval", labels: labels,
+                add(t.name, "Churn uplift against control, with 95 % interval", SVGChart.bars(title: "Churn uplift against control, with 95 % interval", labels: labels,
                                           series: [t.series("uplift", "Uplift")], errors: Array(zip(lows, highs)), format: pct))
             }
         case .roi:
             if let t = doc.table("roi") {
-                add(t.name, SVGChart.bars(title: "Retained MRR attributed and cost, per rule", labels: t.strings("rule"),
+                add(t.name, "Retained MRR attributed and cost, per rule", SVGChart.bars(title: "Retained MRR attributed and cost, per rule", labels: t.strings("rule"),
                                           series: [t.series("value", "Retained MRR attributed"), t.series("cost", "Cost")], format: money))
             }
         case .model:
@@ -96,10 +97,10 @@ enum ReportCharts {
                             return (x, y)
                         })
                 }
-                add(t.name, SVGChart.calibration(title: "Calibration: predicted against observed churn, by decile", series: Array(series)))
+                add(t.name, "Calibration: predicted against observed churn, by decile", SVGChart.calibration(title: "Calibration: predicted against observed churn, by decile", series: Array(series)))
                 if let first = models.first {
                     let lifted = t.filtered("model_id", .number(Double(first)))
-                    add(t.name, SVGChart.bars(title: "Lift by decile, model \(first)", labels: lifted.numbers("decile").map { "D\(Int($0 ?? 0))" },
+                    add(t.name, "Lift by decile, model \(first)", SVGChart.bars(title: "Lift by decile, model \(first)", labels: lifted.numbers("decile").map { "D\(Int($0 ?? 0))" },
                                               series: [lifted.series("lift", "Lift")], format: { ValueFormat.grouped($0, decimals: 1) + "×" }))
                 }
             }

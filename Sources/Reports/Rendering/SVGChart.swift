@@ -19,10 +19,12 @@ enum SVGChart {
 
     // MARK: - Line chart
 
-    static func line(title: String, labels: [String], series: [ChartSeries], format: (Double) -> String) -> String {
+    /// `includeZero: false` fits the axis to the values (retention rates near 100 %).
+    static func line(title: String, labels: [String], series: [ChartSeries], format: (Double) -> String, includeZero: Bool = true) -> String {
         let all = series.flatMap { $0.values.compactMap { $0 } }
-        guard !all.isEmpty else { return empty(title) }
-        let scale = YScale(min(0, all.min() ?? 0), max(all.max() ?? 1, 0))
+        guard let lo = all.min(), let hi = all.max() else { return empty(title) }
+        let pad = includeZero ? 0 : max((hi - lo) * 0.15, abs(hi) * 0.01)
+        let scale = includeZero ? YScale(min(0, lo), max(hi, 0)) : YScale(lo - pad, hi + pad)
         var s = open(title)
         s += axes(scale, format: format)
         s += xLabels(labels, x: { xCenter($0, labels.count) })
