@@ -249,3 +249,88 @@ func near(_ a: Double?, _ b: Double, _ tolerance: Double = 0.00011) -> Bool {
         }
     }
 }
+
+@Suite struct MRRHistoryTests {
+    @Test func accountUpdatesWriteTheirHistory() async throws {
+        try await TestDatabase.with { tdb in
+            let db = tdb.database
+            // The host application only touches cs.accounts.
+            try await db.execute("INSERT INTO cs.accounts (id, name, mrr, signed_up_at) VALUES (1, 'Hall', 59, '2026-01-10')")
+            try await db.execute("UPDATE cs.accounts SET mrr = 119 WHERE id = 1")
+            try await db.execute("UPDATE cs.accounts SET mrr = 29, plan = 'starter' WHERE id = 1")
+            try await db.execute("UPDATE cs.accounts SET name = 'Renamed Hall' WHERE id = 1")       // not a movement
+            try await db.execute("UPDATE cs.accounts SET status = 'churned', churned_at = '2026-06-01' WHERE id = 1")
+            try await db.execute("UPDATE cs.accounts SET mrr = 0 WHERE id = 1")                       // a churned account's MRR is not recurring
+            try await db.execute("UPDATE cs.accounts SET status = 'active', churned_at = NULL, mrr = 59 WHERE id = 1")
+            let rows = try await db.query("SELECT kind, mrr_before::float8, mrr_after::float8, source FROM cs.mrr_changes WHERE account_id = 1 ORDER BY id")
+            let got = try rows.map { "\(try $0.decode(String.self, 0)) \(Int(try $0.decode(Double.self, 1)))→\(Int(try $0.decode(Double.self, 2)))" }
+            #expect(got == ["new 0→59", "expansion 59→119", "contraction 119→29", "churn 29→0", "reactivation 0→59"])
+            #expect(try rows.allSatisfy { try $0.decode(String.self, 3) == "trigger" })
+            let churn = try await db.query("SELECT effective_at = '2026-06-01'::timestamptz FROM cs.mrr_changes WHERE account_id = 1 AND kind = 'churn'")
+            #expect(try churn[0].decode(Bool.self, 0), "a churn takes effect at churned_at")
+            // A back-fill names its own history: the trigger stands aside, and the rows are checked.
+            do {
+                try await db.execute("INSERT INTO cs.mrr_changes (account_id, effective_at, mrr_before, mrr_after, currency, kind) VALUES (1, now(), 59, 29, 'GBP', 'expansion')")
+                Issue.record("an 'expansion' that lowers MRR was accepted")
+            } catch let e as PGError {
+                #expect(e.sqlState == "23514")
+            }
+        }
+    }
+}
+
+@Suite struct ModelReportTests {
+    @Test func judgedPredictionsGiveTheHandComputedAUCAndBrier() async throws {
+        try await TestDatabase.with { tdb in
+            let db = tdb.database
+            try await World.build(db)
+            let model = try await db.query("""
+                INSERT INTO cs.models (algorithm, label, source, train_rows, test_rows, positives, model, status, metrics)
+                VALUES ('logistic', 'churned', 'cs.account_features', 100, 50, 10, '{}', 'champion', '{"roc_auc": 0.81}') RETURNING id
+                """)[0].decode(Int64.self, 0)
+            // Made on 5 Jan 2026; churned within 90 days (by 5 Apr): A3 (10 Feb) and A4 (5 Mar). A8 churns on
+            // 12 Apr, too late. Ranked: A3 0.70 (y1), A8 0.65 (y0), A4 0.60 (y1), A2 0.40, A1 0.20, A5 0.10.
+            // ROC AUC: positives above negatives in 4 + 3 of 2 × 4 pairs = 7/8 = 0.875.
+            // Average precision: (1/1 + 2/3) ÷ 2 = 0.8333. Brier: (0.09 + 0.4225 + 0.16 + 0.16 + 0.04 + 0.01) ÷ 6 = 0.1471.
+            try await db.execute("""
+                INSERT INTO cs.churn_predictions (account_id, model_id, probability, predicted_at)
+                SELECT a, $1, p, '2026-01-05' FROM (VALUES (3, 0.70), (8, 0.65), (4, 0.60), (2, 0.40), (1, 0.20), (5, 0.10)) AS v (a, p)
+                """, [model])
+            let doc = try await World.report(db, .model, from: "2026-04-01", to: "2026-05-01")
+            let row = try World.row(doc.table("models"), "status", "champion")
+            #expect(World.number(row["judged"]) == 6 && World.number(row["positives"]) == 2)
+            #expect(near(World.number(row["roc_auc"]), 0.875) && near(World.number(row["pr_auc"]), 0.8333) && near(World.number(row["brier"]), 0.1471))
+            #expect(World.number(row["holdout_auc"]) == 0.81)
+            #expect(doc.notes.isEmpty)
+            // Nothing old enough to judge: the report says so instead of showing zeros.
+            let early = try await World.report(db, .model, from: "2026-01-01", to: "2026-02-01")
+            #expect(early.notes.first?.contains("No prediction is old enough") == true)
+        }
+    }
+}
+
+@Suite struct ReplicaTests {
+    /// A read-only login stands in for a hot standby: the report functions only read.
+    @Test func reportsComputeOnAReadOnlySessionAndStoreOnThePrimary() async throws {
+        try await TestDatabase.with { tdb in
+            let db = tdb.database
+            try await World.build(db)
+            let role = "ro_" + tdb.name
+            try await db.execute("CREATE ROLE \(role) LOGIN")
+            try await db.execute("ALTER ROLE \(role) SET default_transaction_read_only = on")
+            try await db.execute("GRANT USAGE ON SCHEMA cs TO \(role)")
+            try await db.execute("GRANT SELECT ON ALL TABLES IN SCHEMA cs TO \(role)")
+            guard var parts = URLComponents(string: tdb.url) else { return }
+            parts.user = role
+            parts.password = nil
+            let replica = Database(url: parts.string ?? tdb.url, maxConnections: 1, logger: TestEnvironment.logger)
+            let generator = ReportGenerator(reader: replica, writer: db, logger: TestEnvironment.logger)
+            let r = try await generator.generate(try ReportRequest(kind: .retention, period: try ReportPeriod(period: "2026-03")))
+            #expect(r.document.table("monthly")?.rows.isEmpty == false)
+            await replica.close()
+            #expect(try await db.query("SELECT count(*) FROM cs.reports")[0].decode(Int.self, 0) == 1)
+            try await db.execute("DROP OWNED BY \(role)")
+            try await db.execute("DROP ROLE \(role)")
+        }
+    }
+}

@@ -12,11 +12,14 @@ import Testing
 import TestSupport
 
 @Suite struct InterventionTests {
+    /// The two channels the default rules use, and no hold-out: these tests are about what
+    /// is sent (ControlGroupTests covers the control arm).
     static func channels(_ db: Database) async throws {
         try await db.execute("""
             INSERT INTO cs.channels (name, type, endpoint) VALUES
               ('cs-team-slack', 'slack', 'env:SLACK_WEBHOOK_URL'), ('csm-email', 'smtp', 'smtp://127.0.0.1:2525')
             """)
+        try await db.execute("UPDATE cs.intervention_rules SET control_fraction = 0")
     }
 
     static func count(_ db: Database, _ sql: String, _ params: [any SQLParameter] = []) async throws -> Int {
