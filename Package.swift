@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Benchmarks"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Interventions", "PG", "Basics", "TestSupport"]),
         .testTarget(name: "SuccessTests", dependencies: [
-            "Success", "Health", "Interventions", "Churn", "Demo", "Delivery", "Queue", "PG", "Learning", "Basics",
+            "Success", "Health", "Interventions", "Churn", "Reports", "Demo", "Delivery", "Queue", "PG", "Learning", "Basics",
             "Benchmarks", "TestSupport",
         ]),
     ],
