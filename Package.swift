@@ -62,8 +62,8 @@ let package = Package(
         ]),
         // Benchmarks driven by `cs-worker bench ...`.
         .target(name: "Benchmarks", dependencies: [
-            "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Churn", "Reports", "Success", "Demo", "Loopback",
-            "Basics", log,
+            "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Interventions", "Churn", "Reports", "Success", "Demo",
+            "Loopback", "Basics", log,
         ], path: "Benchmarks"),
 
         // The executable: argument parsing and wiring only.

@@ -2,7 +2,8 @@
 # The main job, end to end: installs what is missing, starts a private PostgreSQL unless
 # DATABASE_URL is set, builds (release), migrates, seeds demo accounts (when the database
 # has none), then runs the worker over them — train the churn model, predict, score,
-# evaluate interventions, deliver to loopback Slack and SMTP sinks — and prints a summary.
+# evaluate interventions, deliver to loopback Slack and SMTP sinks, generate every report
+# (stored in cs.reports and written as HTML to demo-reports/) — and prints a summary.
 #   ops/demo.sh [--accounts N] [--seed S]
 # With no DATABASE_URL, the demo uses its own database `cs_demo` on the private server.
 set -euo pipefail
@@ -27,4 +28,5 @@ BIN=.build/release/cs-worker
 echo
 "$BIN" status
 echo
+echo "Reports: open $(pwd)/demo-reports/index.html in a browser, or: $BIN report list; $BIN report retention" >&2
 echo "Try: $BIN explain <account id>   $BIN deliveries   $BIN model list   psql \"\$DATABASE_URL\" -c 'SELECT * FROM cs.queue_overview'" >&2

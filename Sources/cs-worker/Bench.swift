@@ -6,7 +6,7 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks; run them from a release build.",
-                                                    subcommands: [QueueBench.self, FleetBench.self, DeliveryBench.self, ScoringBench.self, BenchModel.self])
+                                                    subcommands: [QueueBench.self, FleetBench.self, DeliveryBench.self, ScoringBench.self, ReportsBench.self, BenchModel.self])
 
     struct QueueBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "queue",
@@ -76,6 +76,21 @@ struct Bench: AsyncParsableCommand {
                          + "(measures %.2f s, compute %.2f s, writes %.2f s, summed over concurrent batches)",
                          result.accounts, result.activityRows, result.seedSeconds, result.seconds, result.accountsPerSecond,
                          result.measureSeconds, result.computeSeconds, result.writeSeconds))
+            print(result.line)
+        }
+    }
+
+    struct ReportsBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "reports",
+            abstract: "Seed a private database with N accounts (24 months of MRR history), then time every report kind.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Accounts.") var accounts: Int = 100_000
+        @Option(help: "Runs per kind (medians are reported).") var runs: Int = 3
+
+        func run() async throws {
+            let logger = global.logger()
+            let dbURL = try await BenchSupport.privateDatabase(named: "cs_bench_reports", url: try global.url(), logger: logger)
+            let result = try await ReportsBenchmark.run(url: dbURL, accounts: accounts, runs: runs, logger: logger) { print($0) }
             print(result.line)
         }
     }

@@ -11,6 +11,35 @@ import TestSupport
 import Testing
 
 @Suite struct DemoSeederTests {
+    @Test func mrrHistoryEndsWhereEachAccountIsAndMovesWithTheSeason() async throws {
+        try await TestDatabase.with { db in
+            let d = db.database
+            _ = try await DemoSeeder(database: d, logger: TestEnvironment.logger).seed(accounts: 2_000, seed: 7, endDate: Self.end)
+            // Every account's last movement agrees with its row: churned ones end in a churn at
+            // churned_at, active ones at their current MRR; each row is consistent with its kind (CHECK).
+            let mismatches = try await d.query("""
+                SELECT count(*) FROM cs.accounts a
+                CROSS JOIN LATERAL (SELECT * FROM cs.mrr_changes m WHERE m.account_id = a.id ORDER BY effective_at DESC, id DESC LIMIT 1) l
+                WHERE (a.status = 'churned' AND (l.kind <> 'churn' OR l.effective_at <> a.churned_at))
+                   OR (a.status = 'active' AND (l.kind = 'churn' OR l.mrr_after <> a.mrr OR l.currency <> a.currency))
+                """)[0].decode(Int.self, 0)
+            #expect(mismatches == 0)
+            #expect(try await d.query("SELECT count(*) FROM cs.accounts a WHERE NOT EXISTS (SELECT 1 FROM cs.mrr_changes m WHERE m.account_id = a.id AND m.kind = 'new')")[0].decode(Int.self, 0) == 0)
+            // Upgrades before the (northern) season, downgrades after it; some churn-and-return.
+            let kinds = try await d.query("""
+                SELECT count(*) FILTER (WHERE kind = 'expansion' AND extract(month FROM effective_at) BETWEEN 1 AND 3),
+                       count(*) FILTER (WHERE kind = 'expansion' AND extract(month FROM effective_at) BETWEEN 10 AND 11),
+                       count(*) FILTER (WHERE kind = 'contraction' AND extract(month FROM effective_at) BETWEEN 10 AND 11),
+                       count(*) FILTER (WHERE kind = 'reactivation')
+                FROM cs.mrr_changes m JOIN cs.accounts a ON a.id = m.account_id WHERE a.region <> 'AU'
+                """)[0]
+            #expect(try kinds.decode(Int.self, 0) > 20 && kinds.decode(Int.self, 1) == 0)
+            #expect(try kinds.decode(Int.self, 2) > 10 && kinds.decode(Int.self, 3) > 5)
+            // The four demo currencies all convert, so every report can run.
+            #expect(try await d.query("SELECT count(*) FROM cs.currency_rates")[0].decode(Int.self, 0) == 4)
+        }
+    }
+
     static let end = Date(timeIntervalSince1970: 1_767_225_600) // 2026-01-01 UTC
 
     /// Aggregates that change if any generated value changes.
