@@ -77,7 +77,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["PG", "Queue", "Loopback", "Basics", log], path: "Tests/TestSupport"),
 
         .testTarget(name: "PGTests", dependencies: ["PG", "TestSupport"]),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "PG", "TestSupport"]),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "PG", "Benchmarks", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Queue", "PG", "Transport", "Basics", "TestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Benchmarks"], resources: [.copy("Fixtures")]),

@@ -6,7 +6,7 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks; run them from a release build.",
-                                                    subcommands: [QueueBench.self, FleetBench.self, DeliveryBench.self, ScoringBench.self, ReportsBench.self, BenchModel.self])
+                                                    subcommands: [QueueBench.self, StreamBench.self, FleetBench.self, DeliveryBench.self, ScoringBench.self, ReportsBench.self, BenchModel.self])
 
     struct QueueBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "queue",
@@ -92,6 +92,65 @@ struct Bench: AsyncParsableCommand {
             let dbURL = try await BenchSupport.privateDatabase(named: "cs_bench_reports", url: try global.url(), logger: logger)
             let result = try await ReportsBenchmark.run(url: dbURL, accounts: accounts, runs: runs, logger: logger) { print($0) }
             print(result.line)
+        }
+    }
+
+    struct StreamBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "stream",
+            abstract: "A steady stream into a freshly migrated table (batches of up to 128 every 25 ms at a fixed rate, 32 slots of 1 ms jobs, 256-byte payloads) through warm-up, clean, pinned-horizon and recovery phases; then capacity with a ready backlog.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Jobs offered per second.") var rate: Double = 2000
+        @Option(help: "Worker slots.") var slots: Int = 32
+        @Option(help: "Milliseconds each job takes.") var jobMs: Int = 1
+        @Option(help: "Phase lengths in seconds: warm-up, clean, pinned, recovery.") var warmup: Double = 30
+        @Option var clean: Double = 60
+        @Option var pinned: Double = 120
+        @Option var recovery: Double = 90
+        @Option(help: "Capacity mode: seconds measured (0 skips it).") var capacitySeconds: Double = 20
+        @Option(help: "Capacity mode: jobs kept ready.") var capacityDepth: Int = 2000
+        @Flag(help: "Only the capacity mode.") var capacityOnly = false
+        @Option(help: "Worker claim loops (default: the worker's).") var claimLoops: Int?
+        @Option(help: "Jobs claimed ahead of free slots (default: the worker's).") var claimAhead: Int?
+
+        func run() async throws {
+            let logger = global.logger()
+            let url = try global.url()
+            var bench = StreamBenchmark(url: "", logger: logger)
+            let (loops, ahead) = (claimLoops, claimAhead)
+            bench.configure = { cfg in
+                if let loops { cfg.claimLoops = loops }
+                if let ahead { cfg.claimAhead = ahead }
+            }
+            bench.rate = rate
+            bench.slots = slots
+            bench.jobMilliseconds = jobMs
+            bench.phases = [StreamPhase(name: "warmup", seconds: warmup), StreamPhase(name: "clean", seconds: clean),
+                            StreamPhase(name: "pinned", seconds: pinned, pinned: true), StreamPhase(name: "recovery", seconds: recovery)]
+            bench.progress = { line in print(line) }
+            var streamLine: String?
+            if !capacityOnly {
+                bench.url = try await BenchSupport.privateDatabase(named: "cs_bench_stream", url: url, logger: logger)
+                print("stream: \(Int(rate)) jobs/s offered into a freshly migrated cs.jobs (no ANALYZE), \(slots) slots of \(jobMs) ms jobs")
+                let r = try await bench.run()
+                print("phase     offered  completed  ratio  claim p50/p95/p99 ms      e2e p99 ms  peak ready  dead tuples  table MB  indexes MB  claim index MB")
+                for p in r.phases {
+                    print(String(format: "%-9@ %7d  %9d  %5.3f  %7.1f/%7.1f/%7.1f  %10.1f  %10d  %11d  %8.1f  %10.1f  %14.2f",
+                                 p.name, p.offered, p.completed, p.ratio, p.claimP50, p.claimP95, p.claimP99, p.endToEndP99,
+                                 p.peakDepth, p.deadTuples, p.tableMB, p.indexesMB, p.claimIndexMB))
+                }
+                print(String(format: "exactly once: %d of %d jobs ran once, %d extra runs, %d never ran; CPU per job: worker %.1f µs, postgres %.1f µs",
+                             r.ranOnce, r.offered, r.duplicateRuns, r.neverRan, r.workerCPUPerJobMicros, r.postgresCPUPerJobMicros))
+                streamLine = r.line
+            }
+            var capacityLine: String?
+            if capacitySeconds > 0 {
+                bench.url = try await BenchSupport.privateDatabase(named: "cs_bench_stream_capacity", url: url, logger: logger)
+                bench.progress = { line in print(line) }
+                let jobsPerSecond = try await bench.capacity(depth: capacityDepth, seconds: capacitySeconds)
+                capacityLine = String(format: "capacity: slots=%d job_ms=%d jobs_per_s=%.0f", slots, jobMs, jobsPerSecond)
+            }
+            if let streamLine { print(streamLine) }
+            if let capacityLine { print(capacityLine) }
         }
     }
 }

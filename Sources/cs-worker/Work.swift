@@ -15,11 +15,13 @@ struct Work: AsyncParsableCommand {
     @Option(help: "Comma-separated queues to work.") var queues: String = "default,delivery"
     @Option(help: "Jobs run at once.") var concurrency: Int = 50
     @Option(help: "Most jobs taken per claim.") var batch: Int = 100
+    @Option(help: "Claim loops, each with its own connection.") var claimLoops: Int = 2
+    @Option(help: "Jobs claimed ahead of free slots while jobs are short (default: twice --batch; 0: never).") var claimAhead: Int?
     @Option(help: "Seconds running jobs get to finish on shutdown.") var grace: Double = 30
     @Option(help: "Seconds between polls when no NOTIFY arrives.") var poll: Double = 1
     @Option(help: "Seconds without a heartbeat before a worker's jobs are rescued.") var rescueAfter: Double = 15
     @Option(help: "Base of the retry backoff, seconds.") var retryBase: Double = 1
-    @Option(help: "Hours to keep completed jobs.") var keepCompletedHours: Double = 24
+    @Option(help: "Hours to keep completed jobs.") var keepCompletedHours: Double = 1
     @Option(help: "Connections handlers share (default: concurrency ÷ 4, between 8 and 32).") var poolSize: Int?
     @Option(help: "Connections for heartbeats, elections and maintenance.") var controlPoolSize: Int = 3
     @Option(help: "URL to LISTEN on for instant pickup and cancel requests: direct or session-pooled, never a transaction pooler (default: $CS_LISTEN_URL, else the main URL unless --pooling transaction).")
@@ -32,6 +34,8 @@ struct Work: AsyncParsableCommand {
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be positive") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
+        guard (1...8).contains(claimLoops) else { throw ValidationError("--claim-loops must be 1…8") }
+        if let claimAhead, claimAhead < 0 { throw ValidationError("--claim-ahead must be 0 or more") }
         guard !queues.split(separator: ",").isEmpty else { throw ValidationError("--queues needs at least one queue") }
         if let poolSize, poolSize < 1 { throw ValidationError("--pool-size must be at least 1") }
         guard controlPoolSize >= 1 else { throw ValidationError("--control-pool-size must be at least 1") }
@@ -45,6 +49,8 @@ struct Work: AsyncParsableCommand {
         cfg.queues = queues.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         cfg.concurrency = concurrency
         cfg.claimBatch = batch
+        cfg.claimLoops = claimLoops
+        cfg.claimAhead = claimAhead
         cfg.shutdownGrace = .milliseconds(Int64(grace * 1000))
         cfg.pollInterval = .milliseconds(Int64(poll * 1000))
         cfg.rescueAfter = .milliseconds(Int64(rescueAfter * 1000))

@@ -214,8 +214,9 @@ struct HoldsConnection: JobArgs { static let kind = "holds_connection" }
                 $0.controlPoolSize = 2
             }
             let budget = w.worker.configuration.connectionBudget
-            #expect(budget == ConnectionBudget(handlers: 5, control: 2, producer: 1, completer: 1, listener: 1))
-            #expect(budget.total == 10)
+            // Two claim loops by default, each with its own connection.
+            #expect(budget == ConnectionBudget(handlers: 5, control: 2, producer: 2, completer: 1, listener: 1))
+            #expect(budget.total == 11)
             try await db.database.execute("INSERT INTO cs.jobs (kind, args) SELECT 'holds_connection', '{}' FROM generate_series(1, 400)")
             var peak = 0
             while try await db.database.count("SELECT count(*) FROM cs.jobs WHERE state <> 'completed'") > 0 {

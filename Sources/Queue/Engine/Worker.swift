@@ -33,7 +33,8 @@ public final class Worker: Service, @unchecked Sendable {
     private let logger: Logger
     private let tracker = JobTracker()
     private let completer: Completer
-    private let producerWake = WakeSignal()
+    /// One per claim loop: a slot freed, a NOTIFY, the poll timer wakes them all.
+    private let producerWakes: [WakeSignal]
     private let elector: Elector
     private let executor: JobExecutor
     private let started = WakeSignal()
@@ -43,8 +44,19 @@ public final class Worker: Service, @unchecked Sendable {
         var releaseNow = false
         var isStarted = false
         var claimed = 0
+        /// Claim statements run, and the time they took (seconds).
+        var claims = 0
+        var claimSeconds = 0.0
         /// Jobs started whose outcome has not reached the completer yet.
         var unrecorded = 0
+        /// Claimed ahead of a free slot, not started yet (claim-ahead; see `claimAhead`).
+        var buffer: [Job] = []
+        /// Room the claim loops have set aside for claims in flight.
+        var reserved = 0
+        /// Jobs started and not finished.
+        var active = 0
+        /// Moving average of how long a job runs, in seconds: claim-ahead is for short jobs.
+        var averageRun = 0.0
         var producer: Task<Void, Never>?
         var grace: Task<Bool, Never>?
     }
@@ -57,6 +69,7 @@ public final class Worker: Service, @unchecked Sendable {
         self.registry = registry
         self.configuration = configuration
         self.logger = logger
+        producerWakes = (0..<max(1, configuration.claimLoops)).map { _ in WakeSignal() }
         database = Database(url: url, maxConnections: configuration.poolSize, pooling: configuration.pooling, logger: logger)
         control = Database(url: url, maxConnections: configuration.controlPoolSize, applicationName: "cs-worker-control",
                            pooling: configuration.pooling, logger: logger)
@@ -75,7 +88,9 @@ public final class Worker: Service, @unchecked Sendable {
 
     /// Jobs claimed so far, and what the completer has written.
     public var stats: WorkerStats {
-        WorkerStats(claimed: state.withLock { $0.claimed }, running: tracker.count, outcomes: completer.snapshot)
+        let (claimed, claims, seconds, buffered) = state.withLock { ($0.claimed, $0.claims, $0.claimSeconds, $0.buffer.count) }
+        return WorkerStats(claimed: claimed, running: tracker.count, outcomes: completer.snapshot, claims: claims,
+                           claimSeconds: seconds, claimedAhead: buffered)
     }
 
     /// Returns once the worker has registered and is about to claim (tests and benchmarks).
@@ -109,7 +124,7 @@ public final class Worker: Service, @unchecked Sendable {
         }
         producer?.cancel()
         grace?.cancel()
-        producerWake.signal()
+        wakeProducers()
     }
 
     private func runEngine() async {
@@ -132,7 +147,9 @@ public final class Worker: Service, @unchecked Sendable {
                 "queues": "\(cfg.queues.joined(separator: ","))", "concurrency": "\(cfg.concurrency)",
                 "kinds": "\(self.registry.kinds.joined(separator: ","))", "pooling": "\(cfg.pooling)",
                 "max_connections": "\(cfg.connectionBudget.total)"])
-            await self.produce()
+            await withTaskGroup(of: Void.self) { group in
+                for loop in 0..<max(1, cfg.claimLoops) { group.addTask { await self.produce(loop: loop) } }
+            }
         }
         if state.withLock({ s in s.producer = producer; return s.stopping }) { producer.cancel() }
 
@@ -158,6 +175,10 @@ public final class Worker: Service, @unchecked Sendable {
         }
 
         await producer.value
+        // Jobs claimed ahead and never started go back at once, attempt returned.
+        for job in state.withLock({ s -> [Job] in defer { s.buffer = [] }; return s.buffer }) {
+            completer.add(Outcome(id: job.id, attempt: job.attempt, result: .release(error: "worker stopping before the job started")))
+        }
 
         // Shutdown: let running jobs finish within the grace period (none when cancelled).
         logger.notice("stopping: no more claims; waiting for running jobs", metadata: ["running": "\(tracker.count)"])
@@ -187,20 +208,32 @@ public final class Worker: Service, @unchecked Sendable {
 
     // MARK: - Producer
 
-    /// Claims while there are free slots, then waits to be woken (a slot freed, a NOTIFY,
-    /// the poll timer). Ends when its task is cancelled (shutdown).
-    private func produce() async {
+    /// Claims while there is room — free slots, plus up to `claimAhead` jobs beyond them
+    /// while jobs are short, so a slot that frees starts its next job at once instead of
+    /// waiting for a claim — then waits to be woken (a slot freed, a NOTIFY, the poll
+    /// timer). Ends when its task is cancelled (shutdown).
+    private func produce(loop: Int) async {
         var conn: Connection?
         var failures = 0
         var nextQueue = 0
+        var cursors: [String: ClaimCursor] = [:]
         let cfg = configuration
         let threshold = max(1, min(cfg.claimBatch, cfg.concurrency) / 4)
         let maxBacklog = max(cfg.claimBatch * 8, 2000)
         while !Task.isCancelled {
-            let running = tracker.count
-            let free = cfg.concurrency - running
-            if free > 0 && (free >= threshold || running == 0) && completer.backlog < maxBacklog {
-                let want = min(free, cfg.claimBatch)
+            // Room is reserved under the lock, so claim loops running side by side never
+            // claim more than the slots and the claim-ahead allowance together.
+            let want = completer.backlog >= maxBacklog ? 0 : state.withLock { s -> Int in
+                let ahead = cfg.claimAhead(averageRunSeconds: s.averageRun)
+                let held = s.active + s.buffer.count + s.reserved
+                let room = cfg.concurrency + ahead - held
+                guard room > 0, room >= threshold || held == 0 else { return 0 }
+                let w = min(room, cfg.claimBatch)
+                s.reserved += w
+                return w
+            }
+            if want > 0 {
+                var claimed = 0
                 do {
                     if conn == nil {
                         let c = try await Connection.connect(url: url, applicationName: "cs-worker-producer",
@@ -208,20 +241,24 @@ public final class Worker: Service, @unchecked Sendable {
                         try await QueueStatements.prepareHotPathSession(c)
                         conn = c
                     }
-                    guard let c = conn else { continue }
+                    guard let c = conn else { state.withLock { $0.reserved -= want }; continue }
                     // Visit the queues in turn, starting one further each time, so a busy
                     // queue listed first cannot starve the others.
-                    var claimed = 0
                     for k in 0..<cfg.queues.count where claimed < want && !Task.isCancelled {
                         let queue = cfg.queues[(nextQueue + k) % cfg.queues.count]
-                        let jobs = try await claim(c, queue: queue, limit: want - claimed)
+                        var cursor = cursors[queue] ?? ClaimCursor()
+                        let jobs = try await claim(c, queue: queue, limit: want - claimed, cursor: &cursor)
+                        cursors[queue] = cursor
                         claimed += jobs.count
-                        for job in jobs { start(job) }
+                        state.withLock { $0.buffer.append(contentsOf: jobs); $0.reserved -= jobs.count }
+                        startBuffered()
                     }
+                    state.withLock { $0.reserved -= want - claimed }
                     nextQueue = (nextQueue + 1) % cfg.queues.count
                     failures = 0
                     if claimed == want { continue }
                 } catch {
+                    state.withLock { $0.reserved -= want - claimed }
                     failures += 1
                     logger.warning("claim failed; retrying", metadata: ["error": "\(error)", "try": "\(failures)"])
                     if let c = conn { await c.close() }
@@ -230,40 +267,102 @@ public final class Worker: Service, @unchecked Sendable {
                     continue
                 }
             }
-            await producerWake.wait()
+            await producerWakes[loop].wait()
         }
         if let c = conn { await c.close() }
     }
 
-    private func claim(_ conn: Connection, queue: String, limit: Int) async throws -> [Job] {
-        let rows = try await conn.rows(QueueStatements.Claim(queue: queue, limit: limit, workerID: configuration.workerID))
+    /// Where the next claim of a queue starts. Claims start at the top of the claim order
+    /// while that is cheap; when a claim from the top is slow (the MVCC horizon held back
+    /// keeps every claimed job's index entry, and the walk over them grows), claims start
+    /// after the last job claimed, and from the top again every `claimFromTopEvery`.
+    struct ClaimCursor {
+        var after: QueueStatements.ClaimPosition?
+        var slow = false
+        var lastFromTop: ContinuousClock.Instant?
+    }
+
+    private func claim(_ conn: Connection, queue: String, limit: Int, cursor: inout ClaimCursor) async throws -> [Job] {
+        let cfg = configuration
+        let now = ContinuousClock.now
+        let after = cursor.slow ? cursor.after : nil
+        let fromTop = after == nil || cursor.lastFromTop.map { now - $0 >= cfg.claimFromTopEvery } ?? true
+        let result: QueryResult
+        if fromTop || after == nil {
+            let s = QueueStatements.Claim(queue: queue, limit: limit, workerID: cfg.workerID)
+            result = try await conn.query(s.sql, s.bindings)
+            cursor.slow = ContinuousClock.now - now > cfg.slowClaim
+            cursor.lastFromTop = now
+        } else if let after {
+            let s = QueueStatements.ClaimAfter(queue: queue, limit: limit, workerID: cfg.workerID, after: after)
+            result = try await conn.query(s.sql, s.bindings)
+        } else {
+            return []
+        }
         var jobs: [Job] = []
-        jobs.reserveCapacity(rows.count)
-        for row in rows {
-            switch row {
+        jobs.reserveCapacity(result.count)
+        var last = cursor.after
+        for row in result {
+            if let p = QueueStatements.Claim.position(row), last.map({ $0 < p }) ?? true { last = p }
+            switch try QueueStatements.Claim.decodeClaimed(row) {
             case .job(let job): jobs.append(job)
             case .unreadable(let id, let attempt, let reason):
                 logger.warning("discarding a job whose row cannot be read", metadata: ["job_id": "\(id)", "reason": "\(reason)"])
                 completer.add(Outcome(id: id, attempt: attempt, result: .discard(error: reason)))
             }
         }
-        state.withLock { $0.claimed += rows.count }
+        cursor.after = last
+        // Jobs come back in no particular order: run them most urgent first.
+        jobs.sort { ($0.priority, $0.id) < ($1.priority, $1.id) }
+        let took = (ContinuousClock.now - now).seconds
+        state.withLock { $0.claimed += result.count; $0.claims += 1; $0.claimSeconds += took }
         return jobs
+    }
+
+    /// Starts buffered jobs while slots are free (not once stopping: those go back).
+    private func startBuffered() {
+        let cfg = configuration
+        while let job = state.withLock({ s -> Job? in
+            guard !s.stopping, s.active < cfg.concurrency, !s.buffer.isEmpty else { return nil }
+            s.active += 1
+            // Counted until its outcome is handed to the completer (the tracker forgets the job
+            // a moment earlier), so shutdown never closes the completer with an outcome to come.
+            s.unrecorded += 1
+            return s.buffer.removeFirst()
+        }) {
+            start(job)
+        }
     }
 
     private func start(_ job: Job) {
         let handler = registry.handler(for: job.kind)
         tracker.begin(job.id, timeout: handler?.timeout ?? .seconds(60))
-        // Counted until its outcome is handed to the completer (the tracker forgets the job a
-        // moment earlier), so shutdown never closes the completer with an outcome still to come.
-        state.withLock { $0.unrecorded += 1 }
-        let task = Task { [executor, completer, tracker, producerWake, state] in
+        let task = Task { [executor, completer, tracker, state] in
+            let began = ContinuousClock.now
             let outcome = await executor.execute(job, handler: handler, tracker: tracker)
+            let took = (ContinuousClock.now - began).seconds
             completer.add(outcome)
-            state.withLock { $0.unrecorded -= 1 }
-            producerWake.signal()
+            state.withLock {
+                $0.unrecorded -= 1
+                $0.active -= 1
+                $0.averageRun = $0.averageRun == 0 ? took : 0.9 * $0.averageRun + 0.1 * took
+            }
+            self.startBuffered()
+            self.wakeProducers()
         }
         tracker.attach(job.id, task: task)
+    }
+
+    private func wakeProducers() { for w in producerWakes { w.signal() } }
+
+    /// Cancels a job claimed ahead and not started yet (an operator's cancel request).
+    private func cancelBuffered(_ id: Int64) -> Bool {
+        guard let job = state.withLock({ s -> Job? in
+            guard let i = s.buffer.firstIndex(where: { $0.id == id }) else { return nil }
+            return s.buffer.remove(at: i)
+        }) else { return false }
+        completer.add(Outcome(id: job.id, attempt: job.attempt, result: .cancelled(error: "cancelled on request before it started")))
+        return true
     }
 
     // MARK: - Side loops
@@ -273,12 +372,12 @@ public final class Worker: Service, @unchecked Sendable {
         for await event in listener.events {
             switch event {
             case .connected:
-                producerWake.signal()
+                wakeProducers()
             case .notification(let channel, let payload):
                 if channel == "cs_jobs" {
-                    if queues.contains(payload) || payload.isEmpty { producerWake.signal() }
+                    if queues.contains(payload) || payload.isEmpty { wakeProducers() }
                 } else if channel == "cs_job_cancel", let id = Int64(payload) {
-                    if tracker.stop(id, reason: .cancelRequested) {
+                    if tracker.stop(id, reason: .cancelRequested) || cancelBuffered(id) {
                         logger.notice("cancelling running job on request", metadata: ["job_id": "\(id)"])
                     }
                 }
@@ -289,7 +388,7 @@ public final class Worker: Service, @unchecked Sendable {
     private func tick() async {
         while true {
             do { try await Task.sleep(for: configuration.pollInterval) } catch { return }
-            producerWake.signal()
+            wakeProducers()
         }
     }
 
@@ -319,7 +418,7 @@ public final class Worker: Service, @unchecked Sendable {
         while true {
             do { try await Task.sleep(for: configuration.heartbeatInterval) } catch { return }
             do {
-                for id in try await heartbeatOnce() where tracker.stop(id, reason: .cancelRequested) {
+                for id in try await heartbeatOnce() where tracker.stop(id, reason: .cancelRequested) || cancelBuffered(id) {
                     logger.notice("cancelling running job on request", metadata: ["job_id": "\(id)"])
                 }
             } catch {
@@ -342,4 +441,9 @@ public struct WorkerStats: Sendable {
     public let claimed: Int
     public let running: Int
     public let outcomes: CompletionStats
+    /// Claim statements run and the seconds they took (their mean batch: claimed ÷ claims).
+    public var claims = 0
+    public var claimSeconds = 0.0
+    /// Claimed ahead of a free slot, waiting to start.
+    public var claimedAhead = 0
 }

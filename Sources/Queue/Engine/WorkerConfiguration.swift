@@ -9,6 +9,26 @@ public struct WorkerConfiguration: Sendable {
     public var concurrency: Int = 50
     /// Most jobs taken by one claim statement.
     public var claimBatch: Int = 100
+    /// Jobs claimed beyond the free slots, so a freed slot starts its next job without
+    /// waiting for a claim (nil: twice `claimBatch`; 0: never). Only while jobs are short,
+    /// and never more than about `claimAheadWork` of work for the slots: a job claimed ahead
+    /// of long ones would wait for them while another worker sits idle. Jobs claimed ahead
+    /// and not started are handed back at shutdown. Each claim commits (a WAL flush, about
+    /// 2.5 ms here whatever its size), so big claims are what refill 32 slots of 1 ms jobs
+    /// 20,000 times a second.
+    public var claimAhead: Int?
+    /// The most work, in time, claimed ahead of the slots (by the moving average run time).
+    public var claimAheadWork: Duration = .milliseconds(20)
+    /// Claim loops, each with its own connection, claiming side by side: one claim's latency
+    /// (about 2.6 ms for 47 jobs here) then does not cap the rate at which slots refill.
+    public var claimLoops: Int = 2
+    /// Claim ahead only while the moving average of job run time is below this.
+    public var claimAheadBelow: Duration = .milliseconds(50)
+    /// A claim from the top of the queue slower than this makes the next claims start after
+    /// the last job claimed (see `Worker.ClaimCursor`)…
+    public var slowClaim: Duration = .milliseconds(5)
+    /// …and claims start from the top again this often.
+    public var claimFromTopEvery: Duration = .milliseconds(200)
     /// How often to look for work when no NOTIFY arrives (a safety net).
     public var pollInterval: Duration = .seconds(1)
     public var heartbeatInterval: Duration = .seconds(2)
@@ -20,8 +40,9 @@ public struct WorkerConfiguration: Sendable {
     public var rescueInterval: Duration = .seconds(2)
     public var cronInterval: Duration = .seconds(1)
     public var pruneInterval: Duration = .seconds(30)
-    /// Completed jobs are deleted after this long.
-    public var keepCompleted: Duration = .seconds(24 * 3600)
+    /// Completed jobs are deleted after this long: an hour, so a queue running 2,000 jobs/s
+    /// keeps about 7 million finished rows rather than 170 million (a day).
+    public var keepCompleted: Duration = .seconds(3600)
     /// Discarded and cancelled jobs are kept longer, for post-mortems.
     public var keepDiscarded: Duration = .seconds(7 * 24 * 3600)
     /// On SIGTERM, running jobs get this long to finish before they are released.
@@ -44,9 +65,17 @@ public struct WorkerConfiguration: Sendable {
 
     public init() {}
 
+    /// Jobs that may be claimed ahead now, given the moving average run time of a job.
+    func claimAhead(averageRunSeconds avg: Double) -> Int {
+        let cap = max(0, claimAhead ?? 2 * claimBatch)
+        guard avg < claimAheadBelow.seconds else { return 0 }
+        guard avg > 0 else { return cap }
+        return min(cap, Int(Double(concurrency) * claimAheadWork.seconds / avg))
+    }
+
     /// The most database connections this process opens at once, and what for.
     public var connectionBudget: ConnectionBudget {
-        ConnectionBudget(handlers: poolSize, control: controlPoolSize, producer: 1, completer: 1,
+        ConnectionBudget(handlers: poolSize, control: controlPoolSize, producer: max(1, claimLoops), completer: 1,
                          listener: listensThroughMainURL || listenURL != nil ? 1 : 0)
     }
 

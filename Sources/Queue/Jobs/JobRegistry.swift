@@ -65,10 +65,12 @@ public final class JobRegistry: @unchecked Sendable {
         _ handler: @escaping @Sendable (Args, JobContext) async throws -> Void
     ) {
         let kind = Args.kind
+        // One decoder per kind, not per job: making one costs more than decoding small args.
+        let decoder = JSONCoding.decoder()
         let run: @Sendable (Job, JobContext) async throws -> Void = { job, ctx in
             let args: Args
             do {
-                args = try JSONCoding.decoder().decode(Args.self, from: Data(job.args))
+                args = try decoder.decode(Args.self, from: Data(job.args))
             } catch {
                 throw JobArgumentsError(kind: job.kind, message: JobRegistry.describe(decodingError: error, json: job.args))
             }
