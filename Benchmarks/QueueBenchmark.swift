@@ -38,6 +38,8 @@ public struct QueueBenchmark: Sendable {
     let latencySamples: Int
     /// Server connections of a PgBouncer transaction pool to drain through as well; nil: direct only.
     let pgbouncerPool: Int?
+    /// Claim loops per worker (nil: the worker's default).
+    public var claimLoops: Int?
     let logger: Logger
 
     public init(url: String, jobs: Int, workers: Int, concurrency: Int, batch: Int, runs: Int, latencySamples: Int,
@@ -105,6 +107,7 @@ public struct QueueBenchmark: Sendable {
         cfg.claimBatch = batch
         cfg.maintenance = false
         cfg.poolSize = 2
+        if let claimLoops { cfg.claimLoops = claimLoops }
         var quiet = logger
         quiet.logLevel = .warning
         let pool = (0..<workers).map { i -> Worker in

@@ -15,19 +15,36 @@ public enum ReportJobs {
         public var period: String?
         public var from: String?
         public var to: String?
-        public var segment: String?
-        public var cac: Double?
-        public var grossMargin: Double?
-        public var costPerIntervention: Double?
-        public var horizonMonths: Int?
-        public var horizonDays: Int?
-        public var asOf: String?
-        public var runFrom: String?
-        public var runTo: String?
+        /// The kind's parameters, at the top level of the arguments like the CLI's flags.
+        public var parameters = ReportParameters()
         public var channel: String?
         public var recipient: String?
 
         public init(report: ReportKind, period: String? = nil) { self.report = report.rawValue; self.period = period }
+
+        enum CodingKeys: String, CodingKey { case report, period, from, to, channel, recipient }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            report = try c.decode(String.self, forKey: .report)
+            period = try c.decodeIfPresent(String.self, forKey: .period)
+            from = try c.decodeIfPresent(String.self, forKey: .from)
+            to = try c.decodeIfPresent(String.self, forKey: .to)
+            channel = try c.decodeIfPresent(String.self, forKey: .channel)
+            recipient = try c.decodeIfPresent(String.self, forKey: .recipient)
+            parameters = try ReportParameters(from: decoder)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(report, forKey: .report)
+            try c.encodeIfPresent(period, forKey: .period)
+            try c.encodeIfPresent(from, forKey: .from)
+            try c.encodeIfPresent(to, forKey: .to)
+            try c.encodeIfPresent(channel, forKey: .channel)
+            try c.encodeIfPresent(recipient, forKey: .recipient)
+            try parameters.encode(to: encoder)
+        }
 
         public func validate() throws { _ = try request(now: Date()) }
 
@@ -36,8 +53,6 @@ public enum ReportJobs {
             guard let kind = ReportKind(rawValue: report) else {
                 throw JobArgumentError(field: "report", "one of \(ReportKind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(report)'")
             }
-            let parameters = ReportParameters(segment: segment, cac: cac, grossMargin: grossMargin, costPerIntervention: costPerIntervention,
-                                              horizonMonths: horizonMonths, horizonDays: horizonDays, asOf: asOf, runFrom: runFrom, runTo: runTo)
             do {
                 return try ReportRequest(kind: kind, period: try ReportParameters.period(period: period, from: from, to: to),
                                          parameters: parameters.values, channel: channel, recipient: recipient, now: now)

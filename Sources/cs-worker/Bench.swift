@@ -20,11 +20,14 @@ struct Bench: AsyncParsableCommand {
         @Option(help: "Single inserts timed for enqueue-to-start latency.") var latencySamples: Int = 300
         @Option(help: "Also drain through a private PgBouncer transaction pool of this many server connections (needs pgbouncer).")
         var pgbouncer: Int?
+        @Option(help: "Claim loops per worker (default: the worker's).") var claimLoops: Int?
 
         func run() async throws {
-            let result = try await QueueBenchmark(url: try global.url(), jobs: jobs, workers: workers, concurrency: concurrency,
-                                                  batch: batch, runs: runs, latencySamples: latencySamples,
-                                                  pgbouncerPool: pgbouncer, logger: global.logger()).run()
+            var bench = QueueBenchmark(url: try global.url(), jobs: jobs, workers: workers, concurrency: concurrency,
+                                       batch: batch, runs: runs, latencySamples: latencySamples,
+                                       pgbouncerPool: pgbouncer, logger: global.logger())
+            bench.claimLoops = claimLoops
+            let result = try await bench.run()
             print(result.summaryLine)
         }
     }

@@ -227,7 +227,10 @@ public final class Worker: Service, @unchecked Sendable {
                 let ahead = cfg.claimAhead(averageRunSeconds: s.averageRun)
                 let held = s.active + s.buffer.count + s.reserved
                 let room = cfg.concurrency + ahead - held
-                guard room > 0, room >= threshold || held == 0 else { return 0 }
+                // With jobs in hand, wait for room for half a batch: fewer, bigger claims
+                // (each one a commit) keep the slots as busy for less database work.
+                let enough = s.buffer.isEmpty ? threshold : max(threshold, cfg.claimBatch / 2)
+                guard room > 0, room >= enough || held == 0 else { return 0 }
                 let w = min(room, cfg.claimBatch)
                 s.reserved += w
                 return w
