@@ -218,7 +218,6 @@ public final class Worker: Service, @unchecked Sendable {
         var nextQueue = 0
         var cursors: [String: ClaimCursor] = [:]
         let cfg = configuration
-        let threshold = max(1, min(cfg.claimBatch, cfg.concurrency) / 4)
         let maxBacklog = max(cfg.claimBatch * 8, 2000)
         while !Task.isCancelled {
             // Room is reserved under the lock, so claim loops running side by side never
@@ -227,10 +226,7 @@ public final class Worker: Service, @unchecked Sendable {
                 let ahead = cfg.claimAhead(averageRunSeconds: s.averageRun)
                 let held = s.active + s.buffer.count + s.reserved
                 let room = cfg.concurrency + ahead - held
-                // With jobs in hand, wait for room for half a batch: fewer, bigger claims
-                // (each one a commit) keep the slots as busy for less database work.
-                let enough = s.buffer.isEmpty ? threshold : max(threshold, cfg.claimBatch / 2)
-                guard room > 0, room >= enough || held == 0 else { return 0 }
+                guard room > 0, room >= cfg.claimThreshold(buffered: s.buffer.count) || held == 0 else { return 0 }
                 let w = min(room, cfg.claimBatch)
                 s.reserved += w
                 return w
@@ -345,13 +341,26 @@ public final class Worker: Service, @unchecked Sendable {
             let outcome = await executor.execute(job, handler: handler, tracker: tracker)
             let took = (ContinuousClock.now - began).seconds
             completer.add(outcome)
-            state.withLock {
-                $0.unrecorded -= 1
-                $0.active -= 1
-                $0.averageRun = $0.averageRun == 0 ? took : 0.9 * $0.averageRun + 0.1 * took
+            // One lock for the slot's hand-over: the next job claimed ahead takes the freed slot,
+            // and the claim loops are woken only when a claim would now be made (waking them
+            // on every finished job cost a context switch per job for nothing).
+            let cfg = self.configuration
+            let (next, wake) = state.withLock { s -> (Job?, Bool) in
+                s.unrecorded -= 1
+                s.active -= 1
+                s.averageRun = s.averageRun == 0 ? took : 0.9 * s.averageRun + 0.1 * took
+                var next: Job?
+                if !s.stopping, s.active < cfg.concurrency, !s.buffer.isEmpty {
+                    next = s.buffer.removeFirst()
+                    s.active += 1
+                    s.unrecorded += 1
+                }
+                let held = s.active + s.buffer.count + s.reserved
+                let room = cfg.concurrency + cfg.claimAhead(averageRunSeconds: s.averageRun) - held
+                return (next, held == 0 || room >= cfg.claimThreshold(buffered: s.buffer.count))
             }
-            self.startBuffered()
-            self.wakeProducers()
+            if let next { self.start(next) }
+            if wake { self.wakeProducers() }
         }
         tracker.attach(job.id, task: task)
     }

@@ -65,6 +65,13 @@ public struct WorkerConfiguration: Sendable {
 
     public init() {}
 
+    /// The least room worth a claim: a quarter of a batch, or half a batch while jobs
+    /// claimed ahead are in hand (fewer, bigger claims, each one a commit).
+    func claimThreshold(buffered: Int) -> Int {
+        let quarter = max(1, min(claimBatch, concurrency) / 4)
+        return buffered == 0 ? quarter : max(quarter, claimBatch / 2)
+    }
+
     /// Jobs that may be claimed ahead now, given the moving average run time of a job.
     func claimAhead(averageRunSeconds avg: Double) -> Int {
         let cap = max(0, claimAhead ?? 2 * claimBatch)
