@@ -39,4 +39,10 @@ public enum DatabaseURL {
     public static func quoteIdentifier(_ name: String) -> String {
         "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+
+    /// `schema.name` → `"schema"."name"` (each part quoted; a name without a dot is quoted whole).
+    public static func quoteQualified(_ name: String) -> String {
+        guard let dot = name.firstIndex(of: ".") else { return quoteIdentifier(name) }
+        return quoteIdentifier(String(name[..<dot])) + "." + quoteIdentifier(String(name[name.index(after: dot)...]))
+    }
 }

@@ -360,6 +360,27 @@ public enum QueueStatements {
         var bindings: [any SQLParameter] { [silentSeconds] }
     }
 
+    /// The claim index's size in pages and its entries as of the last vacuum or analyze.
+    struct ClaimIndexSize: Statement {
+        var sql: String {
+            "SELECT relpages::bigint, greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'cs.jobs_claim'::regclass"
+        }
+        func decode(_ row: Row) throws -> (pages: Int, entries: Int) { (try row.decode(Int.self, 0), try row.decode(Int.self, 1)) }
+    }
+
+    /// Invalid indexes on cs.jobs (an interrupted `REINDEX … CONCURRENTLY` leaves `…_ccnew`),
+    /// as schema-qualified names.
+    struct InvalidJobIndexes: Statement {
+        var sql: String {
+            """
+            SELECT n.nspname || '.' || c.relname FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE i.indrelid = 'cs.jobs'::regclass AND NOT i.indisvalid
+            """
+        }
+        func decode(_ row: Row) throws -> String { try row.decode(String.self, 0) }
+    }
+
     /// Deletes up to `limit` finished jobs: completed ones older than `keepCompletedSeconds`,
     /// discarded or cancelled ones older than `keepDiscardedSeconds`.
     struct PruneFinished: Statement {

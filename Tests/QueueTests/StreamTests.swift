@@ -84,3 +84,37 @@ import TestSupport
         }
     }
 }
+
+@Suite struct ClaimIndexKeeperTests {
+    @Test func aBloatedClaimIndexIsRebuiltAndALeftoverDropped() async throws {
+        try await TestDatabase.with { db in
+            let d = db.database
+            // 60,000 jobs made ready and then all claimed: their entries stay in the claim index's
+            // pages after vacuum, for no live entry.
+            try await d.execute("INSERT INTO cs.jobs (kind, queue, args) SELECT 'noop', 'bulk', '{}' FROM generate_series(1, 60000)")
+            try await d.execute("UPDATE cs.jobs SET state = 'running', attempt = 1, attempted_at = now(), worker_id = 't' WHERE state = 'available'")
+            try await d.withConnection { try await $0.executeScript("VACUUM ANALYZE cs.jobs") }
+            // And an invalid copy, as an interrupted rebuild leaves one.
+            try await d.withConnection { c in
+                try await c.executeScript("CREATE INDEX jobs_claim_ccnew ON cs.jobs (queue) WHERE state = 'available'")
+                try await c.executeScript("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'cs.jobs_claim_ccnew'::regclass")
+            }
+            var keeper = ClaimIndexKeeper(logger: TestEnvironment.logger)
+            keeper.minPages = 64
+            let check = try #require(try await keeper.check(d))
+            #expect(check.droppedLeftovers == ["cs.jobs_claim_ccnew"])
+            #expect(check.pagesBefore >= 64 && check.liveEntries == 0)
+            let after = try #require(check.pagesAfter)
+            #expect(after < check.pagesBefore / 4, "rebuilt: \(check.pagesBefore) → \(after) pages")
+            // Still the claim index, valid and used: a new job is claimed through it.
+            #expect(try await d.count("SELECT count(*) FROM pg_index WHERE indrelid = 'cs.jobs'::regclass AND NOT indisvalid") == 0)
+            try await d.execute("INSERT INTO cs.jobs (kind, queue, args) VALUES ('noop', 'bulk', '{}')")
+            let claimed = try await d.withConnection { c in
+                try await c.rows(QueueStatements.Claim(queue: "bulk", limit: 10, workerID: "t"))
+            }
+            #expect(claimed.count == 1)
+            // Nothing to do the second time.
+            #expect(try await keeper.check(d)?.pagesAfter == nil)
+        }
+    }
+}

@@ -158,6 +158,7 @@ public final class Worker: Service, @unchecked Sendable {
             JobRescuer(interval: cfg.rescueInterval, rescueAfter: cfg.rescueAfter, logger: logger),
             CronEnqueuer(interval: cfg.cronInterval, logger: logger),
             JobPruner(interval: cfg.pruneInterval, keepCompleted: cfg.keepCompleted, keepDiscarded: cfg.keepDiscarded, logger: logger),
+            ClaimIndexKeeper(interval: cfg.claimIndexCheckInterval, logger: logger),
         ]
         let sideLoops = Task {
             await withTaskGroup(of: Void.self) { group in

@@ -40,6 +40,8 @@ public struct WorkerConfiguration: Sendable {
     public var rescueInterval: Duration = .seconds(2)
     public var cronInterval: Duration = .seconds(1)
     public var pruneInterval: Duration = .seconds(30)
+    /// How often the leader checks whether the claim index has bloated (and rebuilds it).
+    public var claimIndexCheckInterval: Duration = .seconds(300)
     /// Completed jobs are deleted after this long: an hour, so a queue running 2,000 jobs/s
     /// keeps about 7 million finished rows rather than 170 million (a day).
     public var keepCompleted: Duration = .seconds(3600)
