@@ -81,12 +81,11 @@ public enum ReportsBenchmark {
             let year = (Int(p.to.prefix(4)) ?? 2026) - 2
             return try ReportPeriod(from: "\(year)\(p.to.dropFirst(4))", to: p.to)
         case .health, .interventions, .roi:
-            let monthAgo = ReportPeriod.defaultPeriod(for: .renewals, now: now.addingTimeInterval(-30 * 86_400)).from
-            let tomorrow = ReportPeriod.defaultPeriod(for: .renewals, now: now.addingTimeInterval(86_400)).from
-            return try ReportPeriod(from: monthAgo, to: tomorrow)
+            return try ReportPeriod(from: ReportPeriod.isoDay(now.addingTimeInterval(-30 * 86_400)),
+                                    to: ReportPeriod.isoDay(now.addingTimeInterval(86_400)))
         case .model:
             let p = ReportPeriod.defaultPeriod(for: .retention, now: now)
-            return try ReportPeriod(from: p.from, to: ReportPeriod.defaultPeriod(for: .renewals, now: now.addingTimeInterval(86_400)).from)
+            return try ReportPeriod(from: p.from, to: ReportPeriod.isoDay(now.addingTimeInterval(86_400)))
         default:
             return nil
         }

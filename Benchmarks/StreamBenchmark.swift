@@ -80,13 +80,8 @@ public struct StreamBenchmark: Sendable {
 
     public init(url: String, logger: Logger) { self.url = url; self.logger = logger }
 
-    /// Counts each job's runs.
-    final class Runs: @unchecked Sendable {
-        private let lock = NSLock()
-        private var counts: [Int64: Int] = [:]
-        func record(_ id: Int64) { lock.withLock { counts[id, default: 0] += 1 } }
-        var snapshot: [Int64: Int] { lock.withLock { counts } }
-    }
+    /// Runs per job id, so "exactly once" can be checked.
+    typealias Runs = Locked<[Int64: Int]>
 
     func makeWorker(runs: Runs, slots: Int) -> Worker {
         var cfg = WorkerConfiguration()
@@ -98,7 +93,7 @@ public struct StreamBenchmark: Sendable {
         let registry = JobRegistry()
         let sleep = Duration.milliseconds(jobMilliseconds)
         registry.register(StreamJob.self, timeout: .seconds(30)) { _, ctx in
-            runs.record(ctx.job.id)
+            runs.withLock { $0[ctx.job.id, default: 0] += 1 }
             if sleep > .zero { try await Task.sleep(for: sleep) }
         }
         var quiet = logger
@@ -107,7 +102,7 @@ public struct StreamBenchmark: Sendable {
     }
 
     public func run() async throws -> StreamResult {
-        let runs = Runs()
+        let runs = Runs([:])
         let worker = makeWorker(runs: runs, slots: slots)
         let working = Task { try await worker.run() }
         await worker.waitUntilStarted()
@@ -201,7 +196,7 @@ public struct StreamBenchmark: Sendable {
             let bar = max(peaks[cleanIndex], Int(rate * 0.05))
             recover = samples.first { $0.at >= ended && $0.depth <= bar }.map { max(0, $0.at - ended) }
         }
-        let counts = runs.snapshot
+        let counts = runs.withLock { $0 }
         let once = counts.values.filter { $0 == 1 }.count
         let dup = counts.values.reduce(0) { $0 + max(0, $1 - 1) }
         return StreamResult(rate: rate, phases: results, recoverSeconds: recover, offered: total, ranOnce: once,
@@ -213,7 +208,7 @@ public struct StreamBenchmark: Sendable {
     /// Capacity: keep about `depth` jobs ready and measure completions per second over
     /// `seconds` (after a short warm-up).
     public func capacity(depth: Int = 2000, seconds: Double = 20) async throws -> Double {
-        let runs = Runs()
+        let runs = Runs([:])
         let worker = makeWorker(runs: runs, slots: slots)
         let working = Task { try await worker.run() }
         await worker.waitUntilStarted()

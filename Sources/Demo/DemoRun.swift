@@ -104,9 +104,8 @@ public struct DemoRun: Sendable {
     /// default), the activity reports over this month so far, since the demo's interventions,
     /// scores and predictions are all from today.
     static func reportJobs(now: Date) -> [ReportJobs.GenerateReport] {
-        let today = ReportPeriod.defaultPeriod(for: .renewals, now: now).from
-        let monthStart = String(today.prefix(8)) + "01"
-        let tomorrow = ReportPeriod.defaultPeriod(for: .renewals, now: now.addingTimeInterval(86_400)).from
+        let monthStart = String(ReportPeriod.isoDay(now).prefix(8)) + "01"
+        let tomorrow = ReportPeriod.isoDay(now.addingTimeInterval(86_400))
         return ReportKind.allCases.map { kind in
             var job = ReportJobs.GenerateReport(report: kind)
             if [.health, .interventions, .roi].contains(kind) { job.from = monthStart; job.to = tomorrow }

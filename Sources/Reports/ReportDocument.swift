@@ -71,11 +71,3 @@ public struct ReportDocument: Sendable {
         return []
     }
 }
-
-extension JSONValue {
-    /// The number, when this is one (reports' figures are JSON numbers).
-    var numberValue: Double? {
-        if case .number(let n) = self { return n }
-        return nil
-    }
-}

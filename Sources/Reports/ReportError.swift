@@ -15,6 +15,7 @@ public struct ReportError: CodedError {
 extension ErrorCode where Domain == ReportError {
     public static let invalidPeriod = ErrorCode("invalid_period")
     public static let invalidParameter = ErrorCode("invalid_parameter")
+    public static let unknownKind = ErrorCode("unknown_kind")
     /// The SQL function returned something that is not a version-1 document.
     public static let malformedDocument = ErrorCode("malformed_document")
     public static let notFound = ErrorCode("not_found")

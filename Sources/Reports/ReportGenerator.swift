@@ -32,6 +32,17 @@ public struct ReportRequest: Sendable {
         self.parameters = parameters.filter { $0.value != .null }
     }
 
+    /// A request as the CLI's flags and the `generate_report` job's arguments give it: a
+    /// kind's name, `period` or `from` and `to` (or neither: the kind's default), parameters.
+    public init(kindName: String, period: String?, from: String?, to: String?, parameters: ReportParameters,
+                channel: String? = nil, recipient: String? = nil, now: Date = Date()) throws {
+        guard let kind = ReportKind(rawValue: kindName) else {
+            throw ReportError(.unknownKind, "unknown report '\(kindName)'; one of \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        try self.init(kind: kind, period: try ReportParameters.period(period: period, from: from, to: to),
+                      parameters: parameters.values, channel: channel, recipient: recipient, now: now)
+    }
+
     /// Each parameter's type and range, so SQL never sees a value it would reject late.
     static func check(_ key: String, _ value: JSONValue) throws {
         func fail(_ why: String) -> ReportError { ReportError.invalidParameter("\(key): \(why)") }
@@ -39,13 +50,13 @@ public struct ReportRequest: Sendable {
         case "segment":
             guard let s = value.stringValue, !s.isEmpty, s.count <= 100 else { throw fail("a segment name of 1…100 characters") }
         case "cac", "cost_per_intervention":
-            guard let n = value.numberValue, n >= 0, n < 1e9 else { throw fail("an amount ≥ 0 in the reporting currency") }
+            guard let n = value.doubleValue, n >= 0, n < 1e9 else { throw fail("an amount ≥ 0 in the reporting currency") }
         case "gross_margin":
-            guard let n = value.numberValue, n > 0, n <= 1 else { throw fail("a fraction in (0, 1], e.g. 0.8") }
+            guard let n = value.doubleValue, n > 0, n <= 1 else { throw fail("a fraction in (0, 1], e.g. 0.8") }
         case "horizon_months":
-            guard let n = value.numberValue, n == n.rounded(), (1...60).contains(n) else { throw fail("whole months 1…60") }
+            guard let n = value.doubleValue, n == n.rounded(), (1...60).contains(n) else { throw fail("whole months 1…60") }
         case "horizon_days":
-            guard let n = value.numberValue, n == n.rounded(), (1...730).contains(n) else { throw fail("whole days 1…730") }
+            guard let n = value.doubleValue, n == n.rounded(), (1...730).contains(n) else { throw fail("whole days 1…730") }
         case "as_of":
             guard let s = value.stringValue, ReportPeriod.day(s) != nil else { throw fail("a date YYYY-MM-DD") }
         case "run_from", "run_to":

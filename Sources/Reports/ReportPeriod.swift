@@ -58,8 +58,7 @@ public struct ReportPeriod: Sendable, Hashable, Codable, CustomStringConvertible
         case .cohorts:
             return ReportPeriod(checked: Self.first(y - 1, m), thisMonth)
         case .renewals:
-            return ReportPeriod(checked: String(format: "%04d-%02d-%02d", y, m, c.day ?? 1),
-                                Self.format(now.addingTimeInterval(91 * 86_400)))
+            return ReportPeriod(checked: Self.format(now), Self.format(now.addingTimeInterval(91 * 86_400)))
         default:
             return ReportPeriod(checked: lastMonth, thisMonth)
         }
@@ -78,6 +77,9 @@ public struct ReportPeriod: Sendable, Hashable, Codable, CustomStringConvertible
     }()
 
     static func first(_ year: Int, _ month: Int) -> String { String(format: "%04d-%02d-01", year, month) }
+
+    /// `date` as `yyyy-MM-dd` (UTC), as periods are written.
+    public static func isoDay(_ date: Date) -> String { format(date) }
 
     static func format(_ date: Date) -> String {
         let c = calendar.dateComponents([.year, .month, .day], from: date)

@@ -50,14 +50,12 @@ public enum ReportJobs {
 
         /// The request these arguments describe, or a `JobArgumentError` naming the field.
         public func request(now: Date) throws -> ReportRequest {
-            guard let kind = ReportKind(rawValue: report) else {
-                throw JobArgumentError(field: "report", "one of \(ReportKind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(report)'")
-            }
             do {
-                return try ReportRequest(kind: kind, period: try ReportParameters.period(period: period, from: from, to: to),
-                                         parameters: parameters.values, channel: channel, recipient: recipient, now: now)
+                return try ReportRequest(kindName: report, period: period, from: from, to: to, parameters: parameters,
+                                         channel: channel, recipient: recipient, now: now)
             } catch let e as ReportError {
-                throw JobArgumentError(field: e.code == .invalidPeriod ? "period" : "parameters", e.message)
+                let field = e.code == .unknownKind ? "report" : (e.code == .invalidPeriod ? "period" : "parameters")
+                throw JobArgumentError(field: field, e.message)
             }
         }
     }

@@ -14,8 +14,16 @@ struct ReportCommand: AsyncParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case html, json, csv, text }
 
-    /// Writes `format` of a report to `out` (a file) or standard output.
-    static func emit(document: ReportDocument, html: String, csv: [String: String], format: Format, table: String?, out: String?) throws {
+    /// How a report is printed or saved (`generate` and `show` alike).
+    struct Output: ParsableArguments {
+        @Option(help: "Output: html, json, csv (one table) or text.") var format: Format = .text
+        @Option(help: "With --format csv: the table (default the first).") var table: String?
+        @Option(help: "Write to this file instead of standard output.") var out: String?
+    }
+
+    /// Writes a report as `output` says, to its file or standard output.
+    static func emit(document: ReportDocument, html: String, csv: [String: String], output: Output) throws {
+        let (format, table, out) = (output.format, output.table, output.out)
         let text: String
         switch format {
         case .html: text = html
@@ -52,22 +60,17 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "renewals: the as-of date (default today).") var asOf: String?
         @Option(help: "health: the earlier scoring run id.") var runFrom: String?
         @Option(help: "health: the later scoring run id.") var runTo: String?
-        @Option(help: "Output: html, json, csv (one table) or text.") var format: Format = .text
-        @Option(help: "With --format csv: the table (default the first).") var table: String?
-        @Option(help: "Write to this file instead of standard output.") var out: String?
+        @OptionGroup var output: Output
         @Option(help: "Send the stored report to this cs.channels channel (email: the HTML; Slack: the headline).") var channel: String?
         @Option(help: "Email recipient for --channel.") var recipient: String?
         @Flag(help: "Compute and print only; do not store it in cs.reports.") var noStore = false
 
         func request() throws -> ReportRequest {
-            guard let k = ReportKind(rawValue: kind) else {
-                throw ValidationError("unknown report '\(kind)'; one of \(ReportKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
             let parameters = ReportParameters(segment: segment, cac: cac, grossMargin: grossMargin, costPerIntervention: costPerIntervention,
                                               horizonMonths: horizonMonths, horizonDays: horizonDays, asOf: asOf, runFrom: runFrom, runTo: runTo)
             do {
-                return try ReportRequest(kind: k, period: try ReportParameters.period(period: period, from: from, to: to),
-                                         parameters: parameters.values, channel: channel, recipient: recipient)
+                return try ReportRequest(kindName: kind, period: period, from: from, to: to, parameters: parameters,
+                                         channel: channel, recipient: recipient)
             } catch let e as ReportError {
                 throw ValidationError(e.message)
             }
@@ -88,12 +91,12 @@ struct ReportCommand: AsyncParsableCommand {
                 do {
                     if noStore {
                         let r = try await generator.compute(request)
-                        try ReportCommand.emit(document: r.document, html: r.html, csv: r.csv, format: format, table: table, out: out)
+                        try ReportCommand.emit(document: r.document, html: r.html, csv: r.csv, output: output)
                     } else {
                         let r = try await generator.generate(request)
-                        try ReportCommand.emit(document: r.document, html: r.html, csv: r.csv, format: format, table: table, out: out)
+                        try ReportCommand.emit(document: r.document, html: r.html, csv: r.csv, output: output)
                         let note = "report \(r.id) stored (\(String(format: "%.2f", r.seconds)) s)" + (r.deliveryID.map { "; delivery \($0) queued" } ?? "")
-                        FileHandle.standardError.write(Data((note + (out.map { ", written to \($0)" } ?? "") + "\n").utf8))
+                        FileHandle.standardError.write(Data((note + (output.out.map { ", written to \($0)" } ?? "") + "\n").utf8))
                     }
                 } catch let e as ReportError {
                     throw CommandFailure(description: e.description)
@@ -125,14 +128,12 @@ struct ReportCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print or save a stored report.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Report id (cs-worker report list).") var id: Int64
-        @Option(help: "Output: html, json, csv (one table) or text.") var format: Format = .text
-        @Option(help: "With --format csv: the table (default the first).") var table: String?
-        @Option(help: "Write to this file instead of standard output.") var out: String?
+        @OptionGroup var output: Output
 
         func run() async throws {
             do {
                 let r = try await global.withDatabase { db in try await ReportGenerator(database: db, logger: global.logger()).stored(id: id) }
-                try ReportCommand.emit(document: r.document, html: r.html, csv: r.csv, format: format, table: table, out: out)
+                try ReportCommand.emit(document: r.document, html: r.html, csv: r.csv, output: output)
             } catch let e as ReportError {
                 throw CommandFailure(description: e.description)
             }

@@ -59,10 +59,7 @@ enum World {
         return Dictionary(uniqueKeysWithValues: zip(t.columns.map(\.key), r))
     }
 
-    static func number(_ v: JSONValue?) -> Double? {
-        if case .number(let n)? = v { return n }
-        return nil
-    }
+    static func number(_ v: JSONValue?) -> Double? { v?.doubleValue }
 }
 
 /// Close enough for figures rounded to four places by SQL.

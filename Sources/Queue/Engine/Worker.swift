@@ -288,22 +288,21 @@ public final class Worker: Service, @unchecked Sendable {
         let after = cursor.slow ? cursor.after : nil
         let fromTop = after == nil || cursor.lastFromTop.map { now - $0 >= cfg.claimFromTopEvery } ?? true
         let result: QueryResult
-        if fromTop || after == nil {
+        if !fromTop, let after {
+            let s = QueueStatements.ClaimAfter(queue: queue, limit: limit, workerID: cfg.workerID, after: after)
+            result = try await conn.query(s.sql, s.bindings)
+        } else {
             let s = QueueStatements.Claim(queue: queue, limit: limit, workerID: cfg.workerID)
             result = try await conn.query(s.sql, s.bindings)
             cursor.slow = ContinuousClock.now - now > cfg.slowClaim
             cursor.lastFromTop = now
-        } else if let after {
-            let s = QueueStatements.ClaimAfter(queue: queue, limit: limit, workerID: cfg.workerID, after: after)
-            result = try await conn.query(s.sql, s.bindings)
-        } else {
-            return []
         }
         var jobs: [Job] = []
         jobs.reserveCapacity(result.count)
-        var last = cursor.after
+        // Positions matter only while claims start after the last one (`slow`).
+        var last = cursor.slow ? cursor.after : nil
         for row in result {
-            if let p = QueueStatements.Claim.position(row), last.map({ $0 < p }) ?? true { last = p }
+            if cursor.slow, let p = QueueStatements.Claim.position(row), last.map({ $0 < p }) ?? true { last = p }
             switch try QueueStatements.Claim.decodeClaimed(row) {
             case .job(let job): jobs.append(job)
             case .unreadable(let id, let attempt, let reason):
@@ -321,17 +320,20 @@ public final class Worker: Service, @unchecked Sendable {
 
     /// Starts buffered jobs while slots are free (not once stopping: those go back).
     private func startBuffered() {
-        let cfg = configuration
-        while let job = state.withLock({ s -> Job? in
-            guard !s.stopping, s.active < cfg.concurrency, !s.buffer.isEmpty else { return nil }
-            s.active += 1
-            // Counted until its outcome is handed to the completer (the tracker forgets the job
-            // a moment earlier), so shutdown never closes the completer with an outcome to come.
-            s.unrecorded += 1
-            return s.buffer.removeFirst()
-        }) {
+        while let job = state.withLock({ Self.takeNext(&$0, concurrency: configuration.concurrency) }) {
             start(job)
         }
+    }
+
+    /// The next job claimed ahead, if a slot is free and the worker is not stopping, with the
+    /// slot taken. Counted in `unrecorded` until its outcome is handed to the completer (the
+    /// tracker forgets the job a moment earlier), so shutdown never closes the completer with
+    /// an outcome still to come.
+    private static func takeNext(_ s: inout State, concurrency: Int) -> Job? {
+        guard !s.stopping, s.active < concurrency, !s.buffer.isEmpty else { return nil }
+        s.active += 1
+        s.unrecorded += 1
+        return s.buffer.removeFirst()
     }
 
     private func start(_ job: Job) {
@@ -350,12 +352,7 @@ public final class Worker: Service, @unchecked Sendable {
                 s.unrecorded -= 1
                 s.active -= 1
                 s.averageRun = s.averageRun == 0 ? took : 0.9 * s.averageRun + 0.1 * took
-                var next: Job?
-                if !s.stopping, s.active < cfg.concurrency, !s.buffer.isEmpty {
-                    next = s.buffer.removeFirst()
-                    s.active += 1
-                    s.unrecorded += 1
-                }
+                let next = Self.takeNext(&s, concurrency: cfg.concurrency)
                 let held = s.active + s.buffer.count + s.reserved
                 let room = cfg.concurrency + cfg.claimAhead(averageRunSeconds: s.averageRun) - held
                 return (next, held == 0 || room >= cfg.claimThreshold(buffered: s.buffer.count))

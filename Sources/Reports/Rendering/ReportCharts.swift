@@ -40,8 +40,8 @@ enum ReportCharts {
                     for row in t.rows {
                         guard let c = t.column("cohort"), let m = t.column("month"), let v = t.column(key),
                               let r = cohorts.firstIndex(of: row[c].stringValue ?? ""),
-                              let k = row[m].numberValue.flatMap({ ks.firstIndex(of: Int($0)) }) else { continue }
-                        grid[r][k] = row[v].numberValue
+                              let k = row[m].doubleValue.flatMap({ ks.firstIndex(of: Int($0)) }) else { continue }
+                        grid[r][k] = row[v].doubleValue
                     }
                     add(t.name, title, SVGChart.heatMap(title: title, rows: cohorts.map(ValueFormat.month), columns: ks.map { "M\($0)" },
                                                  values: grid, format: { ValueFormat.grouped($0 * 100, decimals: 0) + "%" }))
@@ -68,7 +68,7 @@ enum ReportCharts {
                 for row in t.rows {
                     guard let a = t.column("from_band"), let b = t.column("to_band"), let n = t.column("accounts"),
                           let i = bands.firstIndex(of: row[a].stringValue ?? ""), let j = bands.firstIndex(of: row[b].stringValue ?? "") else { continue }
-                    grid[i][j] = row[n].numberValue
+                    grid[i][j] = row[n].doubleValue
                 }
                 add(t.name, "Band transitions (rows: before, columns: after)", SVGChart.heatMap(title: "Band transitions (rows: before, columns: after)", rows: bands, columns: bands, values: grid, format: count))
             }
@@ -89,11 +89,11 @@ enum ReportCharts {
             }
         case .model:
             if let t = doc.table("calibration"), let m = t.column("model_id"), let p = t.column("predicted"), let o = t.column("observed") {
-                let models = orderedUnique(t.rows.compactMap { $0[m].numberValue.map { Int($0) } })
+                let models = orderedUnique(t.rows.compactMap { $0[m].doubleValue.map { Int($0) } })
                 let series = models.prefix(4).map { id in
-                    (name: "model \(id)", points: t.rows.filter { $0[m].numberValue.map { Int($0) } == id }
+                    (name: "model \(id)", points: t.rows.filter { $0[m].doubleValue.map { Int($0) } == id }
                         .compactMap { r -> (Double, Double)? in
-                            guard let x = r[p].numberValue, let y = r[o].numberValue else { return nil }
+                            guard let x = r[p].doubleValue, let y = r[o].doubleValue else { return nil }
                             return (x, y)
                         })
                 }
@@ -122,7 +122,7 @@ extension ReportDocument.Table {
 
     func numbers(_ key: String) -> [Double?] {
         guard let c = column(key) else { return [] }
-        return rows.map { $0[c].numberValue }
+        return rows.map { $0[c].doubleValue }
     }
 
     func series(_ key: String, _ name: String, color: String? = nil) -> ChartSeries {
