@@ -2,12 +2,14 @@
 // cs-worker: a PostgreSQL-backed job worker for customer success.
 // Layers (arrows point down; docs/ARCHITECTURE.md draws them):
 //   Basics -> CLibpq/CCurl -> PG/Transport -> Queue -> Delivery
-//          -> Health, Interventions, Churn (<- Learning), Reports -> Success (wiring) -> cs-worker
+//          -> Health, Interventions, Churn (<- Learning), Reports, Monitoring -> Success (wiring), Web -> cs-worker
 //   Loopback, Demo and Benchmarks are linked only by the executable and the tests.
 import PackageDescription
 
 let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+// The metrics API only (no backend): counters cost nothing until `work --http` bootstraps Prometheus.
+let metrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
 
 let package = Package(
     name: "cs-worker",
@@ -20,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Value types every layer shares: seeded random numbers, a lock box, JSON values and
@@ -35,11 +40,11 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CCurl", "Basics", log]),
 
         // The job engine.
-        .target(name: "Queue", dependencies: ["PG", "Basics", log, lifecycle]),
+        .target(name: "Queue", dependencies: ["PG", "Basics", log, lifecycle, metrics]),
 
         // Channels and the outbox.
         .target(name: "Delivery", dependencies: [
-            "Queue", "PG", "Transport", "Basics", log, .product(name: "Crypto", package: "swift-crypto"),
+            "Queue", "PG", "Transport", "Basics", log, metrics, .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
         // Pure Swift machine learning: no database, no network.
@@ -51,8 +56,20 @@ let package = Package(
         .target(name: "Churn", dependencies: ["PG", "Queue", "Learning", "Basics", log]),
         // Reports: figures computed by SQL functions, rendered as HTML (inline SVG), JSON and CSV.
         .target(name: "Reports", dependencies: ["PG", "Basics", log]),
+        // The self-monitor: health checks, alerts and their escalation (SQL in sql/0012_operate.sql).
+        .target(name: "Monitoring", dependencies: ["PG", "Basics", log]),
         // Wiring of the domain into the queue: job kinds and default schedules.
-        .target(name: "Success", dependencies: ["Health", "Interventions", "Churn", "Reports", "Queue", "PG", "Basics", log]),
+        .target(name: "Success", dependencies: [
+            "Health", "Interventions", "Churn", "Reports", "Monitoring", "Queue", "PG", "Basics", log, metrics,
+        ]),
+
+        // The HTTP listener (Hummingbird): /metrics in the Prometheus text format, /healthz,
+        // /readyz; the web console's pages hang off the same router.
+        .target(name: "Web", dependencies: [
+            "Monitoring", "Queue", "PG", "Basics", log, lifecycle, metrics,
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
 
         // One loopback HTTP and one SMTP sink, for the demo, the benchmarks and the tests.
         .target(name: "Loopback", dependencies: ["Basics"]),
@@ -68,8 +85,8 @@ let package = Package(
 
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "cs-worker", dependencies: [
-            "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Interventions", "Churn", "Reports", "Success",
-            "Demo", "Benchmarks", "Basics", lifecycle,
+            "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Interventions", "Churn", "Reports", "Monitoring",
+            "Success", "Web", "Demo", "Benchmarks", "Basics", lifecycle,
             .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
         ]),
 
@@ -81,6 +98,9 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Queue", "PG", "Transport", "Basics", "TestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Benchmarks"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OperateTests", dependencies: [
+            "Monitoring", "Web", "Delivery", "Queue", "PG", "Transport", "Basics", "TestSupport",
+        ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Interventions", "PG", "Basics", "TestSupport"]),
         .testTarget(name: "SuccessTests", dependencies: [
             "Success", "Health", "Interventions", "Churn", "Reports", "Demo", "Delivery", "Queue", "PG", "Learning", "Basics",

@@ -123,6 +123,24 @@ enum DeliveryStatements {
     }
 
     /// An `at_most_once` delivery found interrupted: marked `unknown`, never sent again.
+    /// A circuit opened, until `coolDownSeconds` from now (read by the monitor's
+    /// `breakers_open` check).
+    struct NoteBreakerOpen: Statement {
+        var channel: String
+        var endpoint: String
+        var coolDownSeconds: Double
+        var process: String
+        var sql: String {
+            """
+            INSERT INTO cs.channel_breakers (channel, endpoint, opened_at, open_until, opened_by)
+            VALUES ($1, $2, now(), now() + make_interval(secs => $3), $4)
+            ON CONFLICT (channel) DO UPDATE SET endpoint = EXCLUDED.endpoint, opened_at = EXCLUDED.opened_at,
+                open_until = EXCLUDED.open_until, opened_by = EXCLUDED.opened_by
+            """
+        }
+        var bindings: [any SQLParameter] { [channel, endpoint, coolDownSeconds, process] }
+    }
+
     struct RecordUnknown: Statement {
         var id: Int64
         var attempt: Int

@@ -76,7 +76,7 @@ public enum QueueStatements {
                 attempted_by = array_append(j.attempted_by, $3), worker_id = $3
             WHERE j.id = ANY (ARRAY(
                 SELECT id FROM cs.jobs
-                WHERE state = 'available' AND queue = $1
+                WHERE state = 'available' AND queue = $1 AND \(Claim.controls)
                 ORDER BY priority, run_at, id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED))
@@ -84,6 +84,11 @@ public enum QueueStatements {
             """
         }
         public var bindings: [any SQLParameter] { [queue, limit, workerID] }
+        /// The operator's controls, enforced by the claim itself: nothing of a paused queue
+        /// (`cs.queues`), nothing of a kind with a concurrency limit (`cs.kind_limits`; those go
+        /// through `ClaimLimited`). Both are evaluated once per statement.
+        static let controls = "NOT EXISTS (SELECT 1 FROM cs.queues p WHERE p.name = $1 AND p.paused) "
+            + "AND kind <> ALL (ARRAY(SELECT k.kind FROM cs.kind_limits k))"
         /// A claimed row: a job to run, or one that cannot be read, to discard alone with the
         /// reason (its neighbours in the batch still run).
         public enum Claimed: Sendable {
@@ -147,6 +152,7 @@ public enum QueueStatements {
             WHERE j.id = ANY (ARRAY(
                 SELECT id FROM cs.jobs
                 WHERE state = 'available' AND queue = $1 AND (priority, run_at, id) > ($4::smallint, $5::timestamptz, $6::bigint)
+                  AND \(Claim.controls)
                 ORDER BY priority, run_at, id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED))
@@ -154,6 +160,22 @@ public enum QueueStatements {
             """
         }
         var bindings: [any SQLParameter] { [queue, limit, workerID, after.priority, after.runAt, after.id] }
+        func decode(_ row: Row) throws -> Claim.Claimed { try Claim.decodeClaimed(row) }
+    }
+
+    /// Claims ready jobs of the kinds in `cs.kind_limits` from `queue`, never more than a
+    /// kind's limit running across all workers (`cs.claim_limited` counts under a lock).
+    struct ClaimLimited: Statement {
+        var queue: String
+        var limit: Int
+        var workerID: String
+        var sql: String {
+            """
+            SELECT id, queue, kind, args, attempt, max_attempts, priority, created_at, run_at, run_at::text
+            FROM cs.claim_limited($1, $2, $3)
+            """
+        }
+        var bindings: [any SQLParameter] { [queue, limit, workerID] }
         func decode(_ row: Row) throws -> Claim.Claimed { try Claim.decodeClaimed(row) }
     }
 
@@ -220,6 +242,15 @@ public enum QueueStatements {
         func decode(_ row: Row) throws -> (queue: String, state: String) {
             (try row.decode(String.self, 0), try row.decode(String.self, 1))
         }
+    }
+
+    /// A running job's own account of its work (`JobContext.recordResult`).
+    struct RecordResult: Statement {
+        var id: Int64
+        var attempt: Int
+        var result: JSONText
+        var sql: String { "UPDATE cs.jobs SET result = $3::jsonb WHERE id = $1 AND attempt = $2 AND state = 'running'" }
+        var bindings: [any SQLParameter] { [id, attempt, result] }
     }
 
     /// Wakes the workers of `queues` (one "SELECT pg_notify('cs_jobs', q) FROM (SELECT DISTINCT unnest($1::text[]) AS q) s" each).
@@ -523,6 +554,11 @@ public enum QueueStatements {
                              completed: try r.decode(Int.self, 6), discarded: try r.decode(Int.self, 7),
                              cancelled: try r.decode(Int.self, 8), oldestAvailableAgeSeconds: try r.decodeIfPresent(Double.self, 9))
         }
+    }
+
+    struct PausedQueues: Statement {
+        var sql: String { "SELECT name FROM cs.queues WHERE paused ORDER BY name" }
+        func decode(_ r: Row) throws -> String { try r.decode(String.self, 0) }
     }
 
     struct Workers: Statement {

@@ -1,5 +1,6 @@
 // SuccessJobs: the job kinds of the customer-success domain and their handlers.
 import Churn
+import CoreMetrics
 import Foundation
 import Health
 import Interventions
@@ -49,8 +50,13 @@ public enum SuccessJobs {
                 runID = derivedRunID(jobID: ctx.job.id)
             }
             do {
-                try await HealthScorer(database: ctx.database, logger: ctx.logger)
+                let summary = try await HealthScorer(database: ctx.database, logger: ctx.logger)
                     .score(ScoringOptions(accountIDs: args.accountIds, runID: runID, scorecard: args.scorecard))
+                CoreMetrics.Timer(label: "cs_scoring_run_seconds").recordNanoseconds(Int64(summary.seconds * 1e9))
+                Counter(label: "cs_accounts_scored_total").increment(by: summary.written)
+                try await ctx.recordResult(ScoringResult(runId: summary.runID.uuidString, accounts: summary.accounts, written: summary.written,
+                                                         red: summary.red, yellow: summary.yellow, green: summary.green,
+                                                         seconds: summary.seconds))
             } catch let e as ScorecardError {
                 // Retrying cannot fix configuration; an operator fixes it and retries the job.
                 throw PermanentJobError(e.description)
@@ -68,6 +74,13 @@ public enum SuccessJobs {
             try await InterventionEngine(database: ctx.database, logger: ctx.logger)
                 .recordOutcomes(followUpDays: args.followUpDays ?? 30)
         }
+    }
+
+    /// What a scoring job's row says it did.
+    struct ScoringResult: Encodable {
+        let runId: String
+        let accounts, written, red, yellow, green: Int
+        let seconds: Double
     }
 
     /// The schedules a fresh installation wants: score every night (interventions follow

@@ -11,7 +11,8 @@ struct CSWorker: AsyncParsableCommand {
         abstract: "PostgreSQL-backed job worker for customer success.",
         discussion: "Every command reads DATABASE_URL (a libpq URL) unless --database-url is given.",
         subcommands: [
-            Migrate.self, Work.self, Enqueue.self, Status.self, Jobs.self, ScheduleCommand.self,
+            Migrate.self, Work.self, Enqueue.self, Status.self, Jobs.self, QueueCommand.self, ScheduleCommand.self,
+            AlertsCommand.self, HealthCheckCommand.self,
             Deliver.self, Deliveries.self, Explain.self, DemoCommand.self, ModelCommand.self, ReportCommand.self, Bench.self,
         ]
     )

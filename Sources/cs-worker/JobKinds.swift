@@ -16,6 +16,7 @@ enum JobKinds {
         SuccessJobs.register(in: registry)
         ChurnJobs.register(in: registry, logger: logger)
         ReportJobs.register(in: registry, replica: replicaDatabase(logger: logger))
+        MonitoringJobs.register(in: registry)
         return client
     }
 
@@ -26,12 +27,13 @@ enum JobKinds {
         return Database(url: url, maxConnections: 2, applicationName: "cs-worker-reports", logger: logger)
     }
 
-    /// The schedules a fresh installation wants (scoring, outcomes, retraining, drift, reports);
+    /// The schedules a fresh installation wants (scoring, outcomes, retraining, drift, reports, the monitor);
     /// existing rows of the same names are left as the operator made them.
     static func installDefaultSchedules(database: Database) async throws {
         try await SuccessJobs.installDefaultSchedules(ScheduleStore(database: database))
         try await ChurnJobs.installDefaultSchedules(database: database)
         try await ReportJobs.installDefaultSchedules(ScheduleStore(database: database))
+        try await MonitoringJobs.installDefaultSchedules(ScheduleStore(database: database))
     }
 }
 

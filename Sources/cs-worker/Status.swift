@@ -28,6 +28,9 @@ struct Status: AsyncParsableCommand {
              String(format: "%.1f", w.heartbeatAgeSeconds), w.isLeader ? "yes" : ""]
         }).render())
         print("")
+        if !status.paused.isEmpty {
+            print("PAUSED queues: \(status.paused.joined(separator: ", "))   (cs-worker queue resume QUEUE)")
+        }
         print("failing jobs: \(status.failing)   stuck jobs: \(status.stuck)   (SELECT * FROM cs.failing_jobs / cs.stuck_jobs)")
     }
 }

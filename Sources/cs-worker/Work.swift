@@ -6,13 +6,14 @@ import Foundation
 import Logging
 import PG
 import Queue
+import Web
 
 struct Work: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Claim and run jobs until SIGTERM or SIGINT, then stop gracefully.",
         discussion: "A second signal cancels running jobs and releases them at once; a third exits, and the leader rescues what was left.")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Comma-separated queues to work.") var queues: String = "default,delivery"
+    @Option(help: "Comma-separated queues to work (`monitor` runs the health_check job).") var queues: String = "default,delivery,monitor"
     @Option(help: "Jobs run at once.") var concurrency: Int = 50
     @Option(help: "Most jobs taken per claim.") var batch: Int = 100
     @Option(help: "Claim loops, each with its own connection.") var claimLoops: Int = 2
@@ -28,6 +29,8 @@ struct Work: AsyncParsableCommand {
     var listenURL: String?
     @Option(help: "At start, keep trying to reach the database for this many seconds instead of failing at once.")
     var waitForDatabase: Double = 0
+    @Option(help: "Serve /metrics (Prometheus), /healthz and /readyz on HOST:PORT, e.g. 127.0.0.1:9464 (default: $CS_HTTP; off when unset).")
+    var http: String?
     @Flag(help: "Do not take part in leader election (no maintenance, no cron).") var noMaintenance = false
     @Flag(help: "Exit once no job is available, running or due soon (batch mode, for demos and scripts).") var untilEmpty = false
 
@@ -40,6 +43,12 @@ struct Work: AsyncParsableCommand {
         if let poolSize, poolSize < 1 { throw ValidationError("--pool-size must be at least 1") }
         guard controlPoolSize >= 1 else { throw ValidationError("--control-pool-size must be at least 1") }
         guard waitForDatabase >= 0, waitForDatabase <= 86_400 else { throw ValidationError("--wait-for-database must be 0…86400 seconds") }
+        if let address = httpSetting { do { _ = try HTTPAddress(parsing: address) } catch let e as PGError { throw ValidationError(e.message) } }
+    }
+
+    /// `--http`, else `CS_HTTP`.
+    var httpSetting: String? {
+        http ?? ProcessInfo.processInfo.environment["CS_HTTP"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     func run() async throws {
@@ -65,10 +74,20 @@ struct Work: AsyncParsableCommand {
         logger.notice("connection budget: at most \(cfg.connectionBudget) connections to the database",
                       metadata: ["pooling": "\(cfg.pooling)", "listen": "\(listenURL.map(DatabaseURL.redacted) ?? (cfg.pooling == .session ? "main url" : "none (polling)"))"])
         try await Self.reachDatabase(url: url, pooling: cfg.pooling, waitSeconds: waitForDatabase, logger: logger)
+        // The metrics backend goes in before anything creates a metric.
+        let metrics = httpSetting == nil ? nil : PrometheusMetrics.shared
         let registry = JobRegistry()
         let client = try JobKinds.registerAll(in: registry, workerID: cfg.workerID, logger: logger)
         let worker = Worker(url: url, registry: registry, configuration: cfg, logger: logger)
         let running = Task { try await worker.run() }
+        var http: Task<Void, Never>?
+        if let setting = httpSetting, let metrics {
+            let pooling = cfg.pooling
+            http = Task {
+                await HTTPSide.serve(address: setting, url: url, pooling: pooling, metrics: metrics,
+                                     isLeader: { worker.isLeader }, logger: logger)
+            }
+        }
         let signals = SignalWatcher { count in
             switch count {
             case 1:
@@ -89,7 +108,10 @@ struct Work: AsyncParsableCommand {
                 worker.shutdown()
             }
         }
+        defer { http?.cancel() }
         try await running.value
+        http?.cancel()
+        await http?.value
         await client.shutdown()
         signals.cancel()
     }
@@ -142,4 +164,30 @@ final class SignalWatcher: @unchecked Sendable {
     }
 
     func cancel() { sources.forEach { $0.cancel() } }
+}
+
+/// The HTTP side of a process: the listener and, for the metrics, the leader's sampler.
+enum HTTPSide {
+    /// Serves until cancelled, on a pool of its own (2 connections: probes and samples must
+    /// answer while handlers hold every connection of theirs).
+    static func serve(address: String, url: String, pooling: PoolingMode, metrics: PrometheusMetrics,
+                      isLeader: @escaping @Sendable () -> Bool, logger: Logger) async {
+        let db = Database(url: url, maxConnections: 2, applicationName: "cs-worker-http", pooling: pooling, logger: logger)
+        let expected = Migrator.locateDirectory().flatMap { try? Migrator(directory: $0, logger: logger) }?.migrations.last?.version
+        do {
+            let listener = HTTPListener(address: try HTTPAddress(parsing: address), metrics: metrics,
+                                        readiness: Readiness(database: db, expectedVersion: expected), logger: logger)
+            let sampler = StateSampler(database: db, metrics: metrics, shouldSample: isLeader, logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await listener.run() }
+                group.addTask { await sampler.run() }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch is CancellationError {
+        } catch {
+            logger.error("HTTP listener stopped", metadata: ["error": "\(error)", "address": "\(address)"])
+        }
+        await db.close()
+    }
 }

@@ -1,6 +1,7 @@
 // Deliverer: one run of the `deliver` job — take the delivery, respect the channel's rate
 // limit and its endpoint's circuit, send once, record the attempt, say what should happen next.
 import Basics
+import CoreMetrics
 import Foundation
 import Logging
 import PG
@@ -18,6 +19,9 @@ public final class Deliverer: Sendable {
     public let breaker: CircuitBreaker
     public let settings: DeliverySettings
     let logger: Logger
+
+    /// Which process noted an open circuit: host and pid.
+    static let process = "\(ProcessInfo.processInfo.hostName):\(getpid())"
 
     public init(client: CurlClient, settings: DeliverySettings = DeliverySettings(), logger: Logger) {
         sender = ChannelSender(client: client, resolver: settings.resolver, timeout: settings.timeout,
@@ -57,18 +61,21 @@ public final class Deliverer: Sendable {
 
         var outcome: SendOutcome
         var endpoint: String?
+        var channelType = "unknown"
         do {
             let channel = try claimed.channel.get()
+            channelType = channel.type.rawValue
             log[metadataKey: "channel"] = "\(channel.name)"
             log[metadataKey: "channel_type"] = "\(channel.type.rawValue)"
             guard channel.enabled else { throw DeliveryError(.configuration, "channel is disabled", channel: channel.name) }
             let prepared = try sender.prepare(channel, message)
             endpoint = prepared.redacted.description
             log[metadataKey: "endpoint"] = "\(prepared.redacted)"
-            outcome = try await sendOnce(channel, prepared, message)
+            outcome = try await sendOnce(channel, prepared, message, database: database)
         } catch let e as DeliveryError {
             outcome = .failed(e.message)
         }
+        Counter(label: "cs_delivery_attempts_total", dimensions: [("channel_type", channelType), ("outcome", outcome.label)]).increment()
         if outcome.deferred, case .retry(let after) = outcome.verdict {
             // Never reached the provider: not an attempt. Put off, unless it is too old.
             if Date().timeIntervalSince(message.createdAt) < settings.maxDeferral.seconds {
@@ -135,7 +142,7 @@ public final class Deliverer: Sendable {
 
     /// Rate limit, circuit, send, and teach the circuit how it went.
     private func sendOnce(_ channel: Channel, _ prepared: ChannelSender.Prepared,
-                         _ message: OutboundMessage) async throws -> SendOutcome {
+                         _ message: OutboundMessage, database: Database) async throws -> SendOutcome {
         switch limiter.acquire(channel.name, rate: channel.ratePerSecond, burst: channel.burst) {
         case .proceed(let wait):
             if wait > .zero { try await Task.sleep(for: wait) }
@@ -163,6 +170,14 @@ public final class Deliverer: Sendable {
         if breaker.record(key, fault: outcome.endpointFault, threshold: threshold, coolDown: coolDown) {
             logger.warning("circuit opened", metadata: ["endpoint": "\(key)", "channel": "\(channel.name)",
                                                        "cool_down": "\(coolDown)"])
+            // For the monitor, which runs in some other process: best effort, the send's own
+            // record matters more than this note.
+            do {
+                try await database.execute(DeliveryStatements.NoteBreakerOpen(channel: channel.name, endpoint: key,
+                                                                              coolDownSeconds: coolDown.seconds, process: Self.process))
+            } catch {
+                logger.warning("could not note the open circuit for the monitor", metadata: ["error": "\(error)"])
+            }
         }
         return outcome
     }

@@ -31,6 +31,8 @@ public struct QueueStatus: Sendable, Codable {
     public let workers: [WorkerRow]
     public let failing: Int
     public let stuck: Int
+    /// Queues an operator paused (`cs-worker queue resume Q`).
+    public let paused: [String]
 }
 
 /// The result of an operator's action on one job.
@@ -55,7 +57,8 @@ public struct QueueAdmin: Sendable {
         let overview = try await database.rows(QueueStatements.QueueOverview())
         let workers = try await database.rows(QueueStatements.Workers())
         let counts = try await database.one(QueueStatements.ProblemCounts())
-        return QueueStatus(overview: overview, workers: workers, failing: counts.failing, stuck: counts.stuck)
+        let paused = try await database.rows(QueueStatements.PausedQueues())
+        return QueueStatus(overview: overview, workers: workers, failing: counts.failing, stuck: counts.stuck, paused: paused)
     }
 
     /// Runs a job again now, with its attempts reset.

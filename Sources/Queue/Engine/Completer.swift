@@ -12,7 +12,7 @@ struct Outcome: Sendable {
         case discard(error: String)
         case cancelled(error: String)
         /// Handed back untried (shutdown): available again, attempt returned.
-        case release(error: String)
+        case release(error: String?)
         /// Put off without fault (`SnoozeJobError`): scheduled again, attempt returned.
         case snooze(afterSeconds: Double, reason: String)
     }

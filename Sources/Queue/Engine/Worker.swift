@@ -130,7 +130,7 @@ public final class Worker: Service, @unchecked Sendable {
     private func runEngine() async {
         let cfg = configuration
         let listenURL = cfg.listenURL ?? (cfg.listensThroughMainURL ? url : nil)
-        let listener = listenURL.map { Listener(url: $0, channels: ["cs_jobs", "cs_job_cancel"], logger: logger) }
+        let listener = listenURL.map { Listener(url: $0, channels: ["cs_jobs", "cs_job_cancel", "cs_queues"], logger: logger) }
         if cfg.pooling == .transaction, listenURL == url {
             logger.warning("CS_LISTEN_URL is the transaction-pooled URL: LISTEN through a transaction pooler loses notifications; point it at the server or a session pooler")
         }
@@ -247,11 +247,22 @@ public final class Worker: Service, @unchecked Sendable {
                     for k in 0..<cfg.queues.count where claimed < want && !Task.isCancelled {
                         let queue = cfg.queues[(nextQueue + k) % cfg.queues.count]
                         var cursor = cursors[queue] ?? ClaimCursor()
-                        let jobs = try await claim(c, queue: queue, limit: want - claimed, cursor: &cursor)
-                        cursors[queue] = cursor
+                        let asked = want - claimed
+                        let jobs = try await claim(c, queue: queue, limit: asked, cursor: &cursor)
                         claimed += jobs.count
                         state.withLock { $0.buffer.append(contentsOf: jobs); $0.reserved -= jobs.count }
                         startBuffered()
+                        // Kinds under a concurrency limit: when the ordinary claim came back
+                        // short, and every `limitedClaimEvery` in any case.
+                        let now = ContinuousClock.now
+                        if claimed < want, jobs.count < asked || cursor.lastLimited.map({ now - $0 >= cfg.limitedClaimEvery }) ?? true {
+                            cursor.lastLimited = now
+                            let limited = try await claimLimited(c, queue: queue, limit: want - claimed)
+                            claimed += limited.count
+                            state.withLock { $0.buffer.append(contentsOf: limited); $0.reserved -= limited.count }
+                            startBuffered()
+                        }
+                        cursors[queue] = cursor
                     }
                     state.withLock { $0.reserved -= want - claimed }
                     nextQueue = (nextQueue + 1) % cfg.queues.count
@@ -280,6 +291,8 @@ public final class Worker: Service, @unchecked Sendable {
         var after: QueueStatements.ClaimPosition?
         var slow = false
         var lastFromTop: ContinuousClock.Instant?
+        /// When kinds under a concurrency limit were last claimed from this queue.
+        var lastLimited: ContinuousClock.Instant?
     }
 
     private func claim(_ conn: Connection, queue: String, limit: Int, cursor: inout ClaimCursor) async throws -> [Job] {
@@ -297,12 +310,33 @@ public final class Worker: Service, @unchecked Sendable {
             cursor.slow = ContinuousClock.now - now > cfg.slowClaim
             cursor.lastFromTop = now
         }
-        var jobs: [Job] = []
-        jobs.reserveCapacity(result.count)
         // Positions matter only while claims start after the last one (`slow`).
         var last = cursor.slow ? cursor.after : nil
+        if cursor.slow {
+            for row in result {
+                if let p = QueueStatements.Claim.position(row), last.map({ $0 < p }) ?? true { last = p }
+            }
+        }
+        cursor.after = last
+        let jobs = try claimedJobs(result, since: now)
+        QueueMetrics.claimed(jobs, queue: queue)
+        return jobs
+    }
+
+    private func claimLimited(_ conn: Connection, queue: String, limit: Int) async throws -> [Job] {
+        let now = ContinuousClock.now
+        let s = QueueStatements.ClaimLimited(queue: queue, limit: limit, workerID: configuration.workerID)
+        let jobs = try claimedJobs(try await conn.query(s.sql, s.bindings), since: now)
+        if !jobs.isEmpty { QueueMetrics.claimed(jobs, queue: queue) }
+        return jobs
+    }
+
+    /// The jobs of a claim's rows, most urgent first; a row that cannot be read is discarded
+    /// alone with the reason.
+    private func claimedJobs(_ result: QueryResult, since start: ContinuousClock.Instant) throws -> [Job] {
+        var jobs: [Job] = []
+        jobs.reserveCapacity(result.count)
         for row in result {
-            if cursor.slow, let p = QueueStatements.Claim.position(row), last.map({ $0 < p }) ?? true { last = p }
             switch try QueueStatements.Claim.decodeClaimed(row) {
             case .job(let job): jobs.append(job)
             case .unreadable(let id, let attempt, let reason):
@@ -310,10 +344,9 @@ public final class Worker: Service, @unchecked Sendable {
                 completer.add(Outcome(id: id, attempt: attempt, result: .discard(error: reason)))
             }
         }
-        cursor.after = last
         // Jobs come back in no particular order: run them most urgent first.
         jobs.sort { ($0.priority, $0.id) < ($1.priority, $1.id) }
-        let took = (ContinuousClock.now - now).seconds
+        let took = (ContinuousClock.now - start).seconds
         state.withLock { $0.claimed += result.count; $0.claims += 1; $0.claimSeconds += took }
         return jobs
     }
@@ -344,6 +377,7 @@ public final class Worker: Service, @unchecked Sendable {
             let outcome = await executor.execute(job, handler: handler, tracker: tracker)
             let took = (ContinuousClock.now - began).seconds
             completer.add(outcome)
+            QueueMetrics.finished(queue: job.queue, kind: job.kind, outcome: outcome.result, seconds: took)
             // One lock for the slot's hand-over: the next job claimed ahead takes the freed slot,
             // and the claim loops are woken only when a claim would now be made (waking them
             // on every finished job cost a context switch per job for nothing).
@@ -375,6 +409,19 @@ public final class Worker: Service, @unchecked Sendable {
         return true
     }
 
+    /// Hands back the jobs of `queue` claimed ahead and not started, attempt returned.
+    private func releaseBuffered(queue: String) {
+        let jobs = state.withLock { s -> [Job] in
+            let (mine, rest) = (s.buffer.filter { $0.queue == queue }, s.buffer.filter { $0.queue != queue })
+            s.buffer = rest
+            return mine
+        }
+        for job in jobs {
+            completer.add(Outcome(id: job.id, attempt: job.attempt, result: .release(error: nil)))
+        }
+        if !jobs.isEmpty { logger.notice("queue paused: handed back jobs claimed ahead", metadata: ["queue": "\(queue)", "jobs": "\(jobs.count)"]) }
+    }
+
     // MARK: - Side loops
 
     private func listen(_ listener: Listener) async {
@@ -386,6 +433,10 @@ public final class Worker: Service, @unchecked Sendable {
             case .notification(let channel, let payload):
                 if channel == "cs_jobs" {
                     if queues.contains(payload) || payload.isEmpty { wakeProducers() }
+                } else if channel == "cs_queues", queues.contains(payload) {
+                    // Paused or resumed: jobs of it claimed ahead and not started go back (the
+                    // claim itself no longer takes any of a paused queue).
+                    releaseBuffered(queue: payload)
                 } else if channel == "cs_job_cancel", let id = Int64(payload) {
                     if tracker.stop(id, reason: .cancelRequested) || cancelBuffered(id) {
                         logger.notice("cancelling running job on request", metadata: ["job_id": "\(id)"])

@@ -29,6 +29,9 @@ public struct WorkerConfiguration: Sendable {
     public var slowClaim: Duration = .milliseconds(5)
     /// …and claims start from the top again this often.
     public var claimFromTopEvery: Duration = .milliseconds(200)
+    /// Kinds under a concurrency limit (`cs.kind_limits`) are claimed when the ordinary claim
+    /// comes back short, and at least this often while it does not.
+    public var limitedClaimEvery: Duration = .milliseconds(250)
     /// How often to look for work when no NOTIFY arrives (a safety net).
     public var pollInterval: Duration = .seconds(1)
     public var heartbeatInterval: Duration = .seconds(2)

@@ -38,6 +38,12 @@ public struct JobContext: Sendable {
     public let enqueuer: Enqueuer
     /// Carries `job_id`, `job_kind`, `attempt`.
     public let logger: Logger
+
+    /// Stores what the job did (counts, a verdict; never personal data) in its row's
+    /// `result`, for `cs.jobs` readers and the console. The last call wins.
+    public func recordResult<T: Encodable>(_ value: T) async throws {
+        try await database.execute(QueueStatements.RecordResult(id: job.id, attempt: job.attempt, result: try JSONText(encoding: value)))
+    }
 }
 
 /// A registered handler: kind, timeout and the type-erased body.
