@@ -24,6 +24,9 @@ if [ "${1:-}" = --tests ]; then
     [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
     [ -x /usr/bin/chromium ] || need+=(chromium)
     [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+    [ -x /usr/bin/promtool ] || need+=(prometheus)
+    command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+    command -v curl >/dev/null 2>&1 || need+=(curl)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then
