@@ -70,6 +70,12 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // The web console: server-rendered pages for operators and CS leads on the same listener.
+        .target(name: "Console", dependencies: [
+            "Reports", "Monitoring", "Delivery", "Queue", "PG", "Basics", log,
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
 
         // One loopback HTTP and one SMTP sink, for the demo, the benchmarks and the tests.
         .target(name: "Loopback", dependencies: ["Basics"]),
@@ -80,13 +86,13 @@ let package = Package(
         // Benchmarks driven by `cs-worker bench ...`.
         .target(name: "Benchmarks", dependencies: [
             "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Interventions", "Churn", "Reports", "Success", "Demo",
-            "Loopback", "Basics", log,
+            "Console", "Web", "Loopback", "Basics", log,
         ], path: "Benchmarks"),
 
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "cs-worker", dependencies: [
             "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Interventions", "Churn", "Reports", "Monitoring",
-            "Success", "Web", "Demo", "Benchmarks", "Basics", lifecycle,
+            "Success", "Web", "Console", "Demo", "Benchmarks", "Basics", lifecycle,
             .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
         ]),
 
@@ -99,7 +105,7 @@ let package = Package(
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Queue", "PG", "Transport", "Basics", "TestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Benchmarks"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OperateTests", dependencies: [
-            "Monitoring", "Web", "Delivery", "Queue", "PG", "Transport", "Basics", "TestSupport",
+            "Monitoring", "Web", "Console", "Delivery", "Queue", "PG", "Transport", "Basics", "TestSupport",
         ]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Interventions", "PG", "Basics", "TestSupport"]),
         .testTarget(name: "SuccessTests", dependencies: [

@@ -111,4 +111,40 @@ enum BenchStatements {
             """
         }
     }
+
+    /// 200,000 jobs over the last hour as a busy queue has them: mostly completed, some
+    /// discarded with an error, some retrying, some ready, a few running.
+    struct ConsoleJobs: Statement {
+        var sql: String {
+            """
+            INSERT INTO cs.jobs (kind, queue, args, state, attempt, max_attempts, created_at, run_at, attempted_at, finalized_at,
+                                 errors, worker_id)
+            SELECT CASE WHEN g % 3 = 0 THEN 'deliver' ELSE 'score_accounts' END,
+                   CASE WHEN g % 3 = 0 THEN 'delivery' ELSE 'default' END,
+                   jsonb_build_object('delivery_id', g),
+                   s.state::cs.job_state,
+                   CASE WHEN s.state IN ('available', 'scheduled') THEN 0 WHEN s.state = 'discarded' THEN 3 ELSE 1 END, 3,
+                   now() - make_interval(secs => (200000 - g) * 0.018), now() - make_interval(secs => (200000 - g) * 0.018),
+                   CASE WHEN s.state NOT IN ('available', 'scheduled') THEN now() - make_interval(secs => (200000 - g) * 0.018) END,
+                   CASE WHEN s.state IN ('completed', 'discarded') THEN now() - make_interval(secs => (200000 - g) * 0.018) END,
+                   CASE WHEN s.state IN ('discarded', 'retryable')
+                        THEN jsonb_build_array(jsonb_build_object('attempt', 1, 'at', now(), 'error', 'HTTP 503 from the far end', 'worker', 'w1'))
+                        ELSE '[]'::jsonb END,
+                   CASE WHEN s.state = 'running' THEN 'bench-worker' END
+            FROM generate_series(1, 200000) g,
+                 LATERAL (SELECT CASE WHEN g % 100 = 0 THEN 'discarded' WHEN g % 100 = 1 THEN 'retryable'
+                                      WHEN g > 199000 THEN 'available' WHEN g % 500 = 2 THEN 'running' ELSE 'completed' END AS state) s
+            """
+        }
+    }
+
+    struct SomeFailedJob: Statement {
+        var sql: String { "SELECT max(id) FROM cs.jobs WHERE state = 'discarded'" }
+        func decode(_ r: Row) throws -> Int64 { try r.decode(Int64.self, 0) }
+    }
+
+    struct SomeRedAccount: Statement {
+        var sql: String { "SELECT account_id FROM cs.account_health_current ORDER BY score, account_id LIMIT 1" }
+        func decode(_ r: Row) throws -> Int64 { try r.decode(Int64.self, 0) }
+    }
 }

@@ -27,6 +27,7 @@ if [ "${1:-}" = --tests ]; then
     [ -x /usr/bin/promtool ] || need+=(prometheus)
     command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
     command -v curl >/dev/null 2>&1 || need+=(curl)
+    [ -x /usr/bin/wrk ] || need+=(wrk)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -86,9 +86,13 @@ public enum QueueStatements {
         public var bindings: [any SQLParameter] { [queue, limit, workerID] }
         /// The operator's controls, enforced by the claim itself: nothing of a paused queue
         /// (`cs.queues`), nothing of a kind with a concurrency limit (`cs.kind_limits`; those go
-        /// through `ClaimLimited`). Both are evaluated once per statement.
+        /// through `ClaimLimited`). Both subqueries run once per statement. The kind is compared
+        /// as an expression (`kind || ''`), which has no statistics: on the column itself a
+        /// generic plan estimated `kind <> $param` as 1 − 1/n_distinct — zero while every job
+        /// had one kind — expected no row from the index walk and scanned the table instead
+        /// (measured in `bench queue`'s pgbench ceiling).
         static let controls = "NOT EXISTS (SELECT 1 FROM cs.queues p WHERE p.name = $1 AND p.paused) "
-            + "AND kind <> ALL (ARRAY(SELECT k.kind FROM cs.kind_limits k))"
+            + "AND (kind || '') <> ALL (ARRAY(SELECT k.kind FROM cs.kind_limits k))"
         /// A claimed row: a job to run, or one that cannot be read, to discard alone with the
         /// reason (its neighbours in the batch still run).
         public enum Claimed: Sendable {
@@ -414,6 +418,30 @@ public enum QueueStatements {
 
     /// Deletes up to `limit` finished jobs: completed ones older than `keepCompletedSeconds`,
     /// discarded or cancelled ones older than `keepDiscardedSeconds`.
+    /// The minutes since the last one recorded (at most the last hour), up to the last whole
+    /// minute, counted from the finalized_at BRIN range.
+    struct RecordThroughput: Statement {
+        var sql: String {
+            """
+            INSERT INTO cs.job_throughput (minute, queue, completed, failed)
+            SELECT date_trunc('minute', finalized_at), queue,
+                   count(*) FILTER (WHERE state = 'completed'), count(*) FILTER (WHERE state IN ('discarded', 'cancelled'))
+            FROM cs.jobs
+            WHERE finalized_at >= greatest((SELECT max(minute) + interval '1 minute' FROM cs.job_throughput),
+                                           date_trunc('minute', now()) - interval '1 hour')
+              AND finalized_at < date_trunc('minute', now())
+            GROUP BY 1, 2
+            ON CONFLICT (minute, queue) DO NOTHING
+            """
+        }
+    }
+
+    struct PruneThroughput: Statement {
+        var keepSeconds: Double
+        var sql: String { "DELETE FROM cs.job_throughput WHERE minute < now() - make_interval(secs => $1)" }
+        var bindings: [any SQLParameter] { [keepSeconds] }
+    }
+
     struct PruneFinished: Statement {
         var keepCompletedSeconds: Double
         var keepDiscardedSeconds: Double

@@ -6,7 +6,7 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks; run them from a release build.",
-                                                    subcommands: [QueueBench.self, StreamBench.self, FleetBench.self, DeliveryBench.self, ScoringBench.self, ReportsBench.self, BenchModel.self])
+                                                    subcommands: [QueueBench.self, StreamBench.self, FleetBench.self, DeliveryBench.self, ScoringBench.self, ReportsBench.self, ConsoleBench.self, BenchModel.self])
 
     struct QueueBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "queue",
@@ -94,6 +94,24 @@ struct Bench: AsyncParsableCommand {
             let logger = global.logger()
             let dbURL = try await BenchSupport.privateDatabase(named: "cs_bench_reports", url: try global.url(), logger: logger)
             let result = try await ReportsBenchmark.run(url: dbURL, accounts: accounts, runs: runs, logger: logger) { print($0) }
+            print(result.line)
+        }
+    }
+
+    struct ConsoleBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "console",
+            abstract: "Seed a private database with N accounts and 200,000 jobs, serve the console, and load each page with wrk: p50/p95 and req/s per page.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Accounts.") var accounts: Int = 100_000
+        @Option(help: "Seconds of load per page.") var seconds: Int = 10
+        @Option(help: "Concurrent connections wrk keeps open.") var connections: Int = 4
+
+        func run() async throws {
+            let logger = global.logger()
+            let dbURL = try await BenchSupport.privateDatabase(named: "cs_bench_console", url: try global.url(), logger: logger)
+            let result = try await ConsoleBenchmark.run(url: dbURL, accounts: accounts, seconds: seconds, connections: connections,
+                                                        logger: logger) { print($0) }
+            print(result.withinTargets ? "every page within its p95 target" : "SOME PAGE MISSED ITS p95 TARGET")
             print(result.line)
         }
     }

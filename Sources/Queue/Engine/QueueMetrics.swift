@@ -8,6 +8,11 @@ import Foundation
 /// costs one dictionary lookup, not a metrics-factory call. Without a metrics backend
 /// (no `work --http`) they are swift-metrics' no-op handlers.
 enum QueueMetrics {
+    /// False while swift-metrics has no backend (no `work --http`): then nothing is counted at
+    /// all — a lookup per job under one lock cost the bulk drain several per cent. Read once,
+    /// at the first job (the backend is bootstrapped before any worker starts).
+    static let enabled: Bool = !(MetricsSystem.factory is NOOPMetricsHandler)
+
     private struct Key: Hashable { let name: String; let a: String; let b: String; let c: String }
     private static let counters = Locked([Key: Counter]())
     private static let timers = Locked([Key: CoreMetrics.Timer]())
@@ -26,6 +31,7 @@ enum QueueMetrics {
 
     /// Jobs a claim took, by queue and kind, and the claim's batch size.
     static func claimed(_ jobs: [Job], queue: String) {
+        guard enabled else { return }
         var byKind: [String: Int] = [:]
         for j in jobs { byKind[j.kind, default: 0] += 1 }
         for (kind, n) in byKind { counter("cs_jobs_claimed_total", [("queue", queue), ("kind", kind)]).increment(by: n) }
@@ -41,6 +47,7 @@ enum QueueMetrics {
     /// One job finished running (or was handed back without running): its outcome by queue
     /// and kind, and for jobs that ran, how long.
     static func finished(queue: String, kind: String, outcome: Outcome.Result, seconds: Double?) {
+        guard enabled else { return }
         counter("cs_jobs_finished_total", [("queue", queue), ("kind", kind), ("outcome", outcome.metricLabel)]).increment()
         guard let seconds else { return }
         let key = Key(name: "cs_job_duration_seconds", a: kind, b: "", c: "")

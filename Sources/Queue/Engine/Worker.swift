@@ -159,6 +159,7 @@ public final class Worker: Service, @unchecked Sendable {
             CronEnqueuer(interval: cfg.cronInterval, logger: logger),
             JobPruner(interval: cfg.pruneInterval, keepCompleted: cfg.keepCompleted, keepDiscarded: cfg.keepDiscarded, logger: logger),
             ClaimIndexKeeper(interval: cfg.claimIndexCheckInterval, logger: logger),
+            ThroughputRecorder(interval: .seconds(60)),
         ]
         let sideLoops = Task {
             await withTaskGroup(of: Void.self) { group in

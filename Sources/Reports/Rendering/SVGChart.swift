@@ -4,13 +4,14 @@
 import Foundation
 
 /// One named row of values along the x axis; nil is a gap.
-struct ChartSeries: Sendable {
+public struct ChartSeries: Sendable {
     var name: String
     var values: [Double?]
     var color: String?
+    public init(name: String, values: [Double?], color: String? = nil) { self.name = name; self.values = values; self.color = color }
 }
 
-enum SVGChart {
+public enum SVGChart {
     static let palette = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563"]
     static let width = 720.0, height = 280.0
     static let left = 64.0, right = 16.0, top = 16.0, bottom = 56.0
@@ -20,7 +21,7 @@ enum SVGChart {
     // MARK: - Line chart
 
     /// `includeZero: false` fits the axis to the values (retention rates near 100 %).
-    static func line(title: String, labels: [String], series: [ChartSeries], format: (Double) -> String, includeZero: Bool = true) -> String {
+    public static func line(title: String, labels: [String], series: [ChartSeries], format: (Double) -> String, includeZero: Bool = true) -> String {
         let all = series.flatMap { $0.values.compactMap { $0 } }
         guard let lo = all.min(), let hi = all.max() else { return empty(title) }
         let pad = includeZero ? 0 : max((hi - lo) * 0.15, abs(hi) * 0.01)
@@ -51,8 +52,8 @@ enum SVGChart {
     // MARK: - Bars
 
     /// Grouped bars, one group per label; optional error bars (low, high) for a single series.
-    static func bars(title: String, labels: [String], series: [ChartSeries], errors: [(Double?, Double?)]? = nil,
-                     format: (Double) -> String) -> String {
+    public static func bars(title: String, labels: [String], series: [ChartSeries], errors: [(Double?, Double?)]? = nil,
+                            format: (Double) -> String) -> String {
         var all = series.flatMap { $0.values.compactMap { $0 } }
         if let errors { all += errors.flatMap { [$0.0, $0.1].compactMap { $0 } } }
         guard !all.isEmpty else { return empty(title) }

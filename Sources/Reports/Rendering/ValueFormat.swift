@@ -74,8 +74,9 @@ struct ValueFormat: Sendable {
 }
 
 /// Escapes text for HTML element content and attribute values.
-enum HTML {
-    static func escape(_ s: String) -> String {
+/// HTML escaping for text and attribute values: the one escaper (reports and the console).
+public enum HTML {
+    public static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for c in s.unicodeScalars {
