@@ -94,7 +94,7 @@ public enum ConsoleBenchmark {
             let figure = ConsolePageFigure(name: name, path: path, targetMs: target, p50Ms: f[0] / 1000, p95Ms: f[1] / 1000,
                                            rps: f[2] / (f[3] / 1e6), errors: Int(f[4]))
             figures.append(figure)
-            progress(String(format: "%-17@ p50 %6.1f ms  p95 %6.1f ms (target %3.0f)  %6.0f req/s  errors %d", name, figure.p50Ms, figure.p95Ms,
+            progress(String(format: "%@ p50 %6.1f ms  p95 %6.1f ms (target %3.0f)  %6.0f req/s  errors %d", name.padding(toLength: 17, withPad: " ", startingAt: 0), figure.p50Ms, figure.p95Ms,
                             target, figure.rps, figure.errors))
         }
         await database.close()

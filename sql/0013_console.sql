@@ -14,6 +14,10 @@ CREATE TABLE cs.account_health_current (
     health_score_id   bigint           NOT NULL
 );
 CREATE INDEX account_health_current_score ON cs.account_health_current (score, account_id);
+CREATE INDEX account_health_current_churn ON cs.account_health_current (churn_probability DESC NULLS LAST, account_id);
+-- "Accounts at risk" by MRR or renewal walks active accounts in that order and stops at a page.
+CREATE INDEX accounts_active_mrr ON cs.accounts (mrr DESC, id) WHERE status = 'active';
+CREATE INDEX accounts_active_renewal ON cs.accounts (renewal_date, id) WHERE status = 'active';
 
 CREATE FUNCTION cs.health_scores_keep_current() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -15,6 +15,7 @@ public struct Console: Sendable {
     public let tokens: ConsoleTokens
     public let sessions: ConsoleSessions
     let logger: Logger
+    private let facetCache = Locked<FacetCache?>(nil)
     static let cookie = "cs_session"
     static let pageSize = 50
 
@@ -82,7 +83,7 @@ public struct Console: Sendable {
             let bands = (q.get("bands") ?? "red,yellow").split(separator: ",").map(String.init).filter { ["red", "yellow", "green"].contains($0) }
             let segment = q.get("segment").flatMap { $0.isEmpty ? nil : $0 }, csm = q.get("csm").flatMap { $0.isEmpty ? nil : $0 }
             let rows = try await database.rows(S.AtRisk(bands: bands.isEmpty ? ["red", "yellow"] : bands, segment: segment, csm: csm, sort: sort, limit: 100))
-            let facets = try await database.rows(S.Facets())
+            let facets = try await facets()
             return ("Accounts at risk", 0, { _ in Pages.accounts(rows, facets: facets, segment: segment, csm: csm, sort: sort, bands: bands) })
         }
         page(router, "/accounts/:id") { _, ctx in
@@ -161,6 +162,16 @@ public struct Console: Sendable {
         // Anything else: a 404 page, not the framework's.
         router.get("/**") { _, _ in Self.notFound(signedIn: false) }
     }
+
+    /// Segments and CSMs for the filters, read at most once a minute (a scan of every account).
+    private func facets() async throws -> [(String, String)] {
+        if let cached = facetCache.withLock({ c in c.flatMap { Date().timeIntervalSince($0.at) < 60 ? $0.values : nil } }) { return cached }
+        let values = try await database.rows(S.Facets())
+        facetCache.withLock { $0 = FacetCache(at: Date(), values: values) }
+        return values
+    }
+
+    struct FacetCache: Sendable { let at: Date; let values: [(String, String)] }
 
     // MARK: - Route helpers
 

@@ -9,11 +9,15 @@ enum ConsoleStatements {
 
     struct QueueRow: Sendable { let queue, kind, state: String; let count: Int; let oldestSeconds: Double? }
 
+    /// Each part reads one partial index (claim, due, running), never the finished rows.
     struct QueueCounts: Statement {
         var sql: String {
             """
-            SELECT queue, kind, state::text, count(*), extract(epoch FROM now() - min(run_at) FILTER (WHERE state = 'available'))::float8
-            FROM cs.jobs WHERE state IN ('available', 'scheduled', 'retryable') GROUP BY queue, kind, state
+            SELECT queue, kind, 'available', count(*), extract(epoch FROM now() - min(run_at))::float8
+            FROM cs.jobs WHERE state = 'available' GROUP BY queue, kind
+            UNION ALL
+            SELECT queue, kind, state::text, count(*), NULL FROM cs.jobs
+            WHERE state IN ('scheduled', 'retryable') GROUP BY queue, kind, state
             UNION ALL
             SELECT queue, kind, 'running', count(*), NULL FROM cs.jobs
             WHERE worker_id IS NOT NULL AND state = 'running' GROUP BY queue, kind
@@ -199,9 +203,9 @@ enum ConsoleStatements {
         /// A fixed ORDER BY per choice (never text from the request).
         var orderBy: String {
             switch self {
-            case .score: return "c.score, a.id"
-            case .band: return "CASE c.band WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END, c.score, a.id"
-            case .churn: return "c.churn_probability DESC NULLS LAST, a.id"
+            // Bands are ranges of the score, so by band is by score (and uses its index).
+            case .score, .band: return "c.score, c.account_id"
+            case .churn: return "c.churn_probability DESC NULLS LAST, c.account_id"
             case .mrr: return "a.mrr DESC, a.id"
             case .renewal: return "a.renewal_date NULLS LAST, a.id"
             }
