@@ -56,11 +56,13 @@ let package = Package(
         .target(name: "Churn", dependencies: ["PG", "Queue", "Learning", "Basics", log]),
         // Reports: figures computed by SQL functions, rendered as HTML (inline SVG), JSON and CSV.
         .target(name: "Reports", dependencies: ["PG", "Basics", log]),
+        // Retention purges and the audit log (SQL in sql/0014_privacy.sql).
+        .target(name: "Privacy", dependencies: ["PG", "Basics", log]),
         // The self-monitor: health checks, alerts and their escalation (SQL in sql/0012_operate.sql).
         .target(name: "Monitoring", dependencies: ["PG", "Basics", log]),
         // Wiring of the domain into the queue: job kinds and default schedules.
         .target(name: "Success", dependencies: [
-            "Health", "Interventions", "Churn", "Reports", "Monitoring", "Queue", "PG", "Basics", log, metrics,
+            "Health", "Interventions", "Churn", "Reports", "Monitoring", "Privacy", "Queue", "PG", "Basics", log, metrics,
         ]),
 
         // The HTTP listener (Hummingbird): /metrics in the Prometheus text format, /healthz,
@@ -72,7 +74,7 @@ let package = Package(
         ]),
         // The web console: server-rendered pages for operators and CS leads on the same listener.
         .target(name: "Console", dependencies: [
-            "Reports", "Monitoring", "Delivery", "Queue", "PG", "Basics", log,
+            "Reports", "Monitoring", "Privacy", "Delivery", "Queue", "PG", "Basics", log,
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -92,7 +94,7 @@ let package = Package(
         // The executable: argument parsing and wiring only.
         .executableTarget(name: "cs-worker", dependencies: [
             "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Interventions", "Churn", "Reports", "Monitoring",
-            "Success", "Web", "Console", "Demo", "Benchmarks", "Basics", lifecycle,
+            "Success", "Web", "Console", "Privacy", "Demo", "Benchmarks", "Basics", lifecycle,
             .product(name: "ArgumentParser", package: "swift-argument-parser"), log,
         ]),
 
@@ -105,8 +107,9 @@ let package = Package(
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Queue", "PG", "Transport", "Basics", "TestSupport"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning", "Benchmarks"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OperateTests", dependencies: [
-            "Monitoring", "Web", "Console", "Delivery", "Queue", "PG", "Transport", "Basics", "TestSupport",
+            "Monitoring", "Web", "Console", "Privacy", "Delivery", "Queue", "PG", "Transport", "Basics", "TestSupport",
         ]),
+        .testTarget(name: "PrivacyTests", dependencies: ["Privacy", "PG", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Interventions", "PG", "Basics", "TestSupport"]),
         .testTarget(name: "SuccessTests", dependencies: [
             "Success", "Health", "Interventions", "Churn", "Reports", "Demo", "Delivery", "Queue", "PG", "Learning", "Basics",

@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import Monitoring
 import PG
+import Privacy
 import Queue
 import Reports
 
@@ -133,7 +134,7 @@ public struct Console: Sendable {
             case "discard": result = try await admin.discard(id: id)
             default: return nil
             }
-            logger.notice("operator action", metadata: ["action": "job_\(verb)", "job_id": "\(id)", "operator": "\(who.name)", "result": "\(result)"])
+            try await audit("operator_job_\(verb)", "job", "\(id)", who, result: "\(result)")
             return "/jobs/\(id)"
         }
         action(router, "/queues/:name/:verb") { verb, ctx, who in
@@ -144,23 +145,31 @@ public struct Console: Sendable {
             case "resume": _ = try await controls.resume(name, by: "console:\(who.name)")
             default: return nil
             }
-            logger.notice("operator action", metadata: ["action": "queue_\(verb)", "queue": "\(name)", "operator": "\(who.name)"])
+            try await audit("operator_queue_\(verb)", "queue", name, who)
             return "/queues"
         }
         action(router, "/schedules/:name/:verb") { verb, ctx, who in
             guard let name = ctx.parameters.get("name"), verb == "enable" || verb == "disable" else { return nil }
             try await database.execute(S.SetScheduleEnabled(name: name, enabled: verb == "enable"))
-            logger.notice("operator action", metadata: ["action": "schedule_\(verb)", "schedule": "\(name)", "operator": "\(who.name)"])
+            try await audit("operator_schedule_\(verb)", "schedule", name, who)
             return "/schedules"
         }
         action(router, "/alerts/:id/:verb") { verb, ctx, who in
             guard let id = ctx.parameters.get("id", as: Int64.self), verb == "ack" else { return nil }
             _ = try await AlertBook(database: database).acknowledge(id, by: "console:\(who.name)")
-            logger.notice("operator action", metadata: ["action": "alert_ack", "alert_id": "\(id)", "operator": "\(who.name)"])
+            try await audit("operator_alert_ack", "alert", "\(id)", who)
             return "/alerts"
         }
         // Anything else: a 404 page, not the framework's.
         router.get("/**") { _, _ in Self.notFound(signedIn: false) }
+    }
+
+    /// An operator action: one line in the log and one entry in the audit log (ids only).
+    private func audit(_ action: String, _ kind: String, _ id: String, _ who: ConsoleUser, result: String? = nil) async throws {
+        var meta: Logger.Metadata = ["action": "\(action)", "subject": "\(kind) \(id)", "operator": "\(who.name)"]
+        if let result { meta["result"] = "\(result)" }
+        logger.notice("operator action", metadata: meta)
+        try await database.execute(AuditEntry(action: action, subjectKind: kind, subjectID: id, actor: "console:\(who.name)"))
     }
 
     /// Segments and CSMs for the filters, read at most once a minute (a scan of every account).

@@ -12,7 +12,7 @@ struct CSWorker: AsyncParsableCommand {
         discussion: "Every command reads DATABASE_URL (a libpq URL) unless --database-url is given.",
         subcommands: [
             Migrate.self, Work.self, Enqueue.self, Status.self, Jobs.self, QueueCommand.self, ScheduleCommand.self,
-            AlertsCommand.self, HealthCheckCommand.self, Serve.self, ConsoleToken.self,
+            AlertsCommand.self, HealthCheckCommand.self, Serve.self, ConsoleToken.self, PrivacyCommand.self,
             Deliver.self, Deliveries.self, Explain.self, DemoCommand.self, ModelCommand.self, ReportCommand.self, Bench.self,
         ]
     )

@@ -17,6 +17,7 @@ enum JobKinds {
         ChurnJobs.register(in: registry, logger: logger)
         ReportJobs.register(in: registry, replica: replicaDatabase(logger: logger))
         MonitoringJobs.register(in: registry)
+        PrivacyJobs.register(in: registry, workerID: workerID)
         return client
     }
 
@@ -34,6 +35,7 @@ enum JobKinds {
         try await ChurnJobs.installDefaultSchedules(database: database)
         try await ReportJobs.installDefaultSchedules(ScheduleStore(database: database))
         try await MonitoringJobs.installDefaultSchedules(ScheduleStore(database: database))
+        try await PrivacyJobs.installDefaultSchedules(ScheduleStore(database: database))
     }
 }
 

@@ -5,13 +5,11 @@ import Basics
 import Foundation
 import Monitoring
 import PG
+import Privacy
 import Queue
 
-/// Who pressed the button, for `paused_by`, `acknowledged_by` and the like.
-private func operatorName() -> String {
-    let env = ProcessInfo.processInfo.environment
-    return env["CS_OPERATOR"] ?? env["USER"] ?? "cli"
-}
+/// Who pressed the button, for `paused_by`, `acknowledged_by` and the audit log.
+private func operatorName() -> String { CLIActor.name }
 
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,7 +44,10 @@ struct QueueCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The queue.") var queue: String
         func run() async throws {
-            try await global.withDatabase { try await QueueControls(database: $0).pause(queue, by: operatorName()) }
+            try await global.withDatabase { db in
+                try await QueueControls(database: db).pause(queue, by: operatorName())
+                try await db.execute(AuditEntry(action: "operator_queue_pause", subjectKind: "queue", subjectID: queue, actor: operatorName()))
+            }
             print("queue \(queue) paused")
         }
     }
@@ -56,7 +57,11 @@ struct QueueCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The queue.") var queue: String
         func run() async throws {
-            let was = try await global.withDatabase { try await QueueControls(database: $0).resume(queue, by: operatorName()) }
+            let was = try await global.withDatabase { db in
+                let was = try await QueueControls(database: db).resume(queue, by: operatorName())
+                try await db.execute(AuditEntry(action: "operator_queue_resume", subjectKind: "queue", subjectID: queue, actor: operatorName()))
+                return was
+            }
             print(was ? "queue \(queue) resumed" : "queue \(queue) was not paused")
         }
     }
@@ -108,7 +113,11 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: Int64
         func run() async throws {
-            let r = try await global.withDatabase { try await AlertBook(database: $0).acknowledge(id, by: operatorName()) }
+            let r = try await global.withDatabase { db in
+                let r = try await AlertBook(database: db).acknowledge(id, by: operatorName())
+                try await db.execute(AuditEntry(action: "operator_alert_ack", subjectKind: "alert", subjectID: "\(id)", actor: operatorName()))
+                return r
+            }
             print(r)
             if case .notFound = r { throw ExitCode(2) }
         }

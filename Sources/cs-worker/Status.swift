@@ -3,6 +3,7 @@ import ArgumentParser
 import Basics
 import Foundation
 import PG
+import Privacy
 import Queue
 
 struct Status: AsyncParsableCommand {
@@ -42,23 +43,27 @@ struct Jobs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run a failed, discarded or cancelled job again now.")
         @OptionGroup var global: GlobalOptions
         @Argument var id: Int64
-        func run() async throws { try await act(global) { try await $0.retry(id: id) } }
+        func run() async throws { try await act(global, "retry", id) { try await $0.retry(id: id) } }
     }
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel a job; a running one is asked to stop.")
         @OptionGroup var global: GlobalOptions
         @Argument var id: Int64
-        func run() async throws { try await act(global) { try await $0.cancel(id: id) } }
+        func run() async throws { try await act(global, "cancel", id) { try await $0.cancel(id: id) } }
     }
     struct Discard: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Give up on a job that has not finished.")
         @OptionGroup var global: GlobalOptions
         @Argument var id: Int64
-        func run() async throws { try await act(global) { try await $0.discard(id: id) } }
+        func run() async throws { try await act(global, "discard", id) { try await $0.discard(id: id) } }
     }
 
-    static func act(_ global: GlobalOptions, _ body: (QueueAdmin) async throws -> JobActionResult) async throws {
-        let result = try await global.withDatabase { try await body(QueueAdmin(database: $0)) }
+    static func act(_ global: GlobalOptions, _ action: String, _ id: Int64, _ body: (QueueAdmin) async throws -> JobActionResult) async throws {
+        let result = try await global.withDatabase { db in
+            let r = try await body(QueueAdmin(database: db))
+            if case .done = r { try await db.execute(AuditEntry(action: "operator_job_\(action)", subjectKind: "job", subjectID: "\(id)", actor: CLIActor.name)) }
+            return r
+        }
         print(result)
         if case .notFound = result { throw ExitCode(2) }
         if case .unchanged = result { throw ExitCode(1) }
@@ -79,5 +84,13 @@ struct TextTable {
         out += rows.map(line)
         if rows.isEmpty { out.append("(none)") }
         return out.joined(separator: "\n")
+    }
+}
+
+/// Who a command line's actions are recorded as: `cli:` and the login name.
+enum CLIActor {
+    static var name: String {
+        let env = ProcessInfo.processInfo.environment
+        return "cli:" + (env["CS_OPERATOR"] ?? env["USER"] ?? "unknown")
     }
 }
