@@ -208,8 +208,9 @@ enum Pages {
             body += "<div class=\"card\"><div class=\"v \(cls)\">\(e(v))</div><div class=\"l\">\(l)</div></div>"
         }
         body += "</div><figure id=\"score-history\"><figcaption>Health score history</figcaption>"
-        let step = max(1, history.count / 8)
-        let labels = history.enumerated().map { i, h in i % step == 0 ? h.0 : "" }
+        // At most about six dates under the axis (month-day), so they never run together.
+        let step = max(1, (history.count + 5) / 6)
+        let labels = history.enumerated().map { i, h in i % step == 0 ? String(h.0.dropFirst(5)) : "" }
         body += SVGChart.line(title: "Health score of \(a.name)", labels: labels, series: [ChartSeries(name: "score", values: history.map { $0.1 })],
                               format: { String(format: "%.0f", $0) })
         body += "</figure>"
