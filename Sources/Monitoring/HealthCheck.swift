@@ -27,14 +27,9 @@ public enum HealthCheck: String, CaseIterable, Sendable, Codable {
     var sql: String {
         switch self {
         case .queueOldestReady:
-            // Queues with ready jobs by a skip scan of the claim index; paused queues wait on purpose.
+            // Paused queues wait on purpose.
             return """
-                WITH RECURSIVE q AS (
-                    (SELECT queue FROM cs.jobs WHERE state = 'available' ORDER BY queue LIMIT 1)
-                    UNION ALL
-                    SELECT (SELECT j.queue FROM cs.jobs j WHERE j.state = 'available' AND j.queue > q.queue ORDER BY j.queue LIMIT 1)
-                    FROM q WHERE q.queue IS NOT NULL
-                )
+                \(Self.queuesWithReadyJobs)
                 SELECT q.queue, extract(epoch FROM $1::timestamptz - (
                            SELECT min(j.run_at) FROM cs.jobs j WHERE j.state = 'available' AND j.queue = q.queue))::float8
                 FROM q
@@ -61,12 +56,7 @@ public enum HealthCheck: String, CaseIterable, Sendable, Codable {
             return "SELECT '', count(*)::float8 FROM cs.workers WHERE heartbeat_at < $1::timestamptz - interval '30 seconds'"
         case .queueUnserved:
             return """
-                WITH RECURSIVE q AS (
-                    (SELECT queue FROM cs.jobs WHERE state = 'available' ORDER BY queue LIMIT 1)
-                    UNION ALL
-                    SELECT (SELECT j.queue FROM cs.jobs j WHERE j.state = 'available' AND j.queue > q.queue ORDER BY j.queue LIMIT 1)
-                    FROM q WHERE q.queue IS NOT NULL
-                )
+                \(Self.queuesWithReadyJobs)
                 SELECT q.queue, CASE WHEN EXISTS (
                            SELECT 1 FROM cs.workers w
                            WHERE q.queue = ANY (w.queues) AND w.heartbeat_at >= $1::timestamptz - interval '30 seconds')
@@ -119,6 +109,17 @@ public enum HealthCheck: String, CaseIterable, Sendable, Codable {
             return "SELECT '', count(*)::float8 / current_setting('max_connections')::float8 FROM pg_stat_activity WHERE $1::timestamptz IS NOT NULL"
         }
     }
+
+    /// `q`: the queues that have ready jobs, by a skip scan of the claim index (one index
+    /// probe per queue, however deep the backlog).
+    static let queuesWithReadyJobs = """
+        WITH RECURSIVE q AS (
+            (SELECT queue FROM cs.jobs WHERE state = 'available' ORDER BY queue LIMIT 1)
+            UNION ALL
+            SELECT (SELECT j.queue FROM cs.jobs j WHERE j.state = 'available' AND j.queue > q.queue ORDER BY j.queue LIMIT 1)
+            FROM q WHERE q.queue IS NOT NULL
+        )
+        """
 
     /// What the figure means, for messages.
     func describe(_ value: Double) -> String {
