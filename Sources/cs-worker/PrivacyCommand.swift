@@ -8,7 +8,7 @@ import Privacy
 struct PrivacyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "privacy", abstract: "Retention purges (cs.retention_policies) and the audit log.",
-        subcommands: [Purge.self, Audit.self])
+        subcommands: [Purge.self, Erase.self, Export.self, Requests.self, Audit.self])
 
     struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -33,6 +33,68 @@ struct PrivacyCommand: AsyncParsableCommand {
                 }).render())
             }
             if results.contains(where: { $0.error != nil }) { throw ExitCode(1) }
+        }
+    }
+
+    /// `--contact ID` or `--account ID`.
+    struct Subject: ParsableArguments {
+        @Option(help: "A contact's id.") var contact: Int64?
+        @Option(help: "An account's id (the account and everything under it).") var account: Int64?
+        @Option(help: "The legal basis or reference of the request.") var basis = "data subject request"
+        func validate() throws {
+            guard (contact == nil) != (account == nil) else { throw ValidationError("give exactly one of --contact or --account") }
+        }
+        var subject: PrivacySubject { contact.map(PrivacySubject.contact) ?? .account(account ?? 0) }
+    }
+
+    struct Erase: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase a contact or an account everywhere the system keeps a copy (Art. 17), now; recorded in cs.privacy_requests and the audit log.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var subject: Subject
+        func run() async throws {
+            let logger = global.logger()
+            let counts = try await global.withDatabase { db in
+                let requests = PrivacyRequests(database: db, logger: logger)
+                let id = try await requests.file("erase", subject.subject, basis: subject.basis)
+                do { return "request \(id): " + (try await requests.erase(request: id, actor: CLIActor.name)) } catch let e as PrivacyRequestError {
+                    throw CommandFailure(description: e.description)
+                }
+            }
+            print(counts)
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write everything about a contact or an account as one JSON document (Art. 15/20; docs/PRIVACY.md).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var subject: Subject
+        @Option(help: "The file to write.") var out: String
+        func run() async throws {
+            let logger = global.logger()
+            let started = ContinuousClock.now
+            let (id, bytes) = try await global.withDatabase { db in
+                let requests = PrivacyRequests(database: db, logger: logger)
+                let id = try await requests.file("export", subject.subject, basis: subject.basis)
+                do { return (id, try await requests.export(request: id, to: out, actor: CLIActor.name)) } catch let e as PrivacyRequestError {
+                    throw CommandFailure(description: e.description)
+                }
+            }
+            print(String(format: "request %lld: %d bytes written to %@ in %.3f s", id, bytes, out, (ContinuousClock.now - started).seconds))
+        }
+    }
+
+    struct Requests: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Erasure and export requests, overdue ones (past one month) flagged.")
+        @OptionGroup var global: GlobalOptions
+        func run() async throws {
+            let rows = try await global.withDatabase { try await PrivacyRequests(database: $0, logger: global.logger()).list() }
+            let f = ISO8601DateFormatter()
+            print(TextTable(header: ["id", "kind", "subject", "status", "received", "due by", "done", "counts", "kept", "error"], rows: rows.map { r in
+                ["\(r.id)", r.kind, "\(r.subjectKind) \(r.subjectID)", r.overdue ? "OVERDUE" : r.status, f.string(from: r.receivedAt),
+                 f.string(from: r.dueBy), r.completedAt.map(f.string) ?? "", r.counts, r.kept, r.error ?? ""]
+            }).render())
         }
     }
 
