@@ -26,19 +26,23 @@ enum DeliveryStatements {
             """
             WITH d AS (
                 SELECT id, status, attempts FROM cs.deliveries WHERE id = $1 FOR UPDATE
+            ), refusal AS (
+                SELECT cs.consent_refusal(x.contact_id, x.purpose) AS why FROM cs.deliveries x WHERE x.id = $1
             ), taken AS (
                 UPDATE cs.deliveries x
-                SET status = 'sending', attempts = greatest(x.attempts, $2::int), updated_at = now(),
+                SET status = CASE WHEN refusal.why IS NULL THEN 'sending' ELSE 'suppressed' END,
+                    last_error = coalesce(refusal.why, x.last_error),
+                    attempts = greatest(x.attempts, $2::int), updated_at = now(),
                     attempt_log = CASE WHEN d.status = 'sending' THEN x.attempt_log || jsonb_build_array(jsonb_build_object(
                         'attempt', d.attempts, 'at', now(), 'outcome', 'interrupted', 'http_status', NULL,
                         'smtp_code', NULL, 'curl_code', NULL, 'ms', NULL,
                         'reason', 'attempt ended without a recorded outcome (worker stopped or died); sending again with the same idempotency key'))
                         ELSE x.attempt_log END
-                FROM d
-                WHERE x.id = d.id AND d.status NOT IN ('sent', 'failed', 'cancelled', 'unknown')
-                RETURNING x.id
+                FROM d, refusal
+                WHERE x.id = d.id AND d.status NOT IN ('sent', 'failed', 'cancelled', 'unknown', 'suppressed')
+                RETURNING x.id, x.status
             )
-            SELECT d.status, (SELECT count(*) FROM taken), x.recipient, x.subject, x.body_text, x.body_html,
+            SELECT d.status, (SELECT count(*) FROM taken WHERE taken.status = 'sending'), x.recipient, x.subject, x.body_text, x.body_html,
                    x.payload, x.idempotency_key, x.created_at, x.last_error,
                    c.name, c.type, c.endpoint, c.secret_ref, c.options, c.rate_per_second, c.burst, c.enabled
             FROM d JOIN cs.deliveries x ON x.id = d.id JOIN cs.channels c ON c.name = x.channel

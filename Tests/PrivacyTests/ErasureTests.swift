@@ -130,3 +130,43 @@ import TestSupport
         }
     }
 }
+
+@Suite struct ConsentTests {
+    @Test func messagesGoOnlyWithConsentForTheirPurpose() async throws {
+        try await TestDatabase.with { db in
+            let d = db.database
+            try await d.execute("INSERT INTO cs.accounts (id, name, signed_up_at) VALUES (1, 'Acme Bridal', now())")
+            try await d.execute("""
+                INSERT INTO cs.contacts (id, account_id, name, email, consent_marketing, consent_product)
+                VALUES (1, 1, 'Yes Both', 'a@example.test', true, true), (2, 1, 'Product Only', 'b@example.test', false, true)
+                """)
+            try await d.execute("INSERT INTO cs.channels (name, type, endpoint) VALUES ('mail', 'smtp', 'smtp://127.0.0.1:2525')")
+            func send(_ contact: Int, _ purpose: String) async throws -> Int64 {
+                try await d.query("SELECT cs.enqueue_delivery('mail', 'x@example.test', 's', 'b', NULL, jsonb_build_object('purpose', $2::text), NULL, 1, $1)",
+                                  [contact, purpose])[0].decode(Int64.self, 0)
+            }
+            let ok = try await send(1, "marketing")
+            let refused = try await send(2, "marketing")
+            let product = try await send(2, "product")
+            func state(_ id: Int64) async throws -> (String, String?, String?) {
+                let r = try await d.query("""
+                    SELECT d.status, d.last_error, j.state::text FROM cs.deliveries d LEFT JOIN cs.jobs j ON j.id = d.job_id WHERE d.id = $1
+                    """, [id])[0]
+                return (try r.decode(String.self, 0), try r.decodeIfPresent(String.self, 1), try r.decodeIfPresent(String.self, 2))
+            }
+            #expect(try await state(ok).0 == "pending")
+            #expect(try await state(product).0 == "pending")
+            let s = try await state(refused)
+            #expect(s.0 == "suppressed" && s.1?.contains("has not consented to marketing") == true && s.2 == "cancelled",
+                    "suppressed on arrival, its deliver job cancelled: \(s)")
+            // Consent withdrawn after queueing: the send-time check in the claim suppresses it.
+            try await d.execute("UPDATE cs.contacts SET consent_product = false WHERE id = 2")
+            let claimed = try await d.query("""
+                SELECT status, last_error FROM cs.deliveries WHERE id = $1
+                """, [product])[0].decode(String.self, 0)
+            #expect(claimed == "pending")
+            let refusal = try await d.query("SELECT cs.consent_refusal(2, 'product')")[0].decodeIfPresent(String.self, 0)
+            #expect(refusal?.contains("product messages") == true)
+        }
+    }
+}

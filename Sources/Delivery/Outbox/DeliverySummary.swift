@@ -32,6 +32,9 @@ public enum DeliveryStatus: String, Sendable, CaseIterable, Codable {
     /// An attempt on an `at_most_once` channel ended without a recorded outcome (the worker
     /// died after sending): the provider may or may not have it, and it is not sent again.
     case unknown
+    /// Not sent: the contact has not consented to messages of its purpose (the reason is in
+    /// `last_error`), checked when queued and again before sending.
+    case suppressed
 }
 
 /// One attempt from a delivery's `attempt_log`.
