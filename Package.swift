@@ -88,7 +88,7 @@ let package = Package(
         // Benchmarks driven by `cs-worker bench ...`.
         .target(name: "Benchmarks", dependencies: [
             "PG", "Queue", "Transport", "Delivery", "Learning", "Health", "Interventions", "Churn", "Reports", "Success", "Demo",
-            "Console", "Web", "Loopback", "Basics", log,
+            "Console", "Web", "Privacy", "Loopback", "Basics", log,
         ], path: "Benchmarks"),
 
         // The executable: argument parsing and wiring only.

@@ -6,7 +6,7 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks; run them from a release build.",
-                                                    subcommands: [QueueBench.self, StreamBench.self, FleetBench.self, DeliveryBench.self, ScoringBench.self, ReportsBench.self, ConsoleBench.self, BenchModel.self])
+                                                    subcommands: [QueueBench.self, StreamBench.self, FleetBench.self, DeliveryBench.self, ScoringBench.self, ReportsBench.self, ConsoleBench.self, PrivacyBench.self, BenchModel.self])
 
     struct QueueBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "queue",
@@ -94,6 +94,21 @@ struct Bench: AsyncParsableCommand {
             let logger = global.logger()
             let dbURL = try await BenchSupport.privateDatabase(named: "cs_bench_reports", url: try global.url(), logger: logger)
             let result = try await ReportsBenchmark.run(url: dbURL, accounts: accounts, runs: runs, logger: logger) { print($0) }
+            print(result.line)
+        }
+    }
+
+    struct PrivacyBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "privacy",
+            abstract: "Purge N expired activity rows while a worker drains jobs and a writer writes; time erasure and export of one account of 100,000.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Accounts seeded.") var accounts: Int = 100_000
+        @Option(help: "Expired activity rows to purge.") var rows: Int = 10_000_000
+
+        func run() async throws {
+            let logger = global.logger()
+            let dbURL = try await BenchSupport.privateDatabase(named: "cs_bench_privacy", url: try global.url(), logger: logger)
+            let result = try await PrivacyBenchmark.run(url: dbURL, accounts: accounts, expiredRows: rows, logger: logger) { print($0) }
             print(result.line)
         }
     }
