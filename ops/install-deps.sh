@@ -28,6 +28,7 @@ if [ "${1:-}" = --tests ]; then
     command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
     command -v curl >/dev/null 2>&1 || need+=(curl)
     [ -x /usr/bin/wrk ] || need+=(wrk)
+    [ -x /usr/bin/gpg ] || need+=(gnupg)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -32,6 +32,14 @@ public struct PrivacyRequestError: Error, CustomStringConvertible, Sendable {
     public let description: String
 }
 
+/// The private half of the PII key (ASCII-armored OpenPGP), held by the worker only
+/// (`CS_PII_PRIVATE_KEY`, a reference), passed to the database for one transaction at a time.
+public struct PIIKey: Sendable {
+    let armored: String
+    let passphrase: String
+    public init(armored: String, passphrase: String = "") { self.armored = armored; self.passphrase = passphrase }
+}
+
 public struct PrivacyRequests: Sendable {
     public let database: Database
     let logger: Logger
@@ -45,9 +53,12 @@ public struct PrivacyRequests: Sendable {
     /// Carries out erasure request `id`: every copy, in one transaction. A failure (an unknown
     /// or already erased subject) is written on the request row and thrown; nothing is half done.
     @discardableResult
-    public func erase(request id: Int64, actor: String) async throws -> String {
+    public func erase(request id: Int64, actor: String, key: PIIKey? = nil) async throws -> String {
         do {
-            return try await database.one(Statements.Erase(requestID: id, actor: actor))
+            return try await database.transaction { c in
+                if let key { try await c.execute(Statements.UseKey(key: key)) }
+                return try await c.one(Statements.Erase(requestID: id, actor: actor))
+            }
         } catch let e as PGError where e.sqlState != nil && !e.isConnectionProblem {
             try await database.execute(Statements.Fail(requestID: id, error: e.message))
             throw PrivacyRequestError(description: "erasure request \(id) failed: \(e.message)")
@@ -56,11 +67,14 @@ public struct PrivacyRequests: Sendable {
 
     /// The subject's document (docs/PRIVACY.md), written to `path`; the request row gets the
     /// counts. A path that cannot be written fails the request with the reason.
-    public func export(request id: Int64, to path: String, actor: String) async throws -> Int {
+    public func export(request id: Int64, to path: String, actor: String, key: PIIKey? = nil) async throws -> Int {
         guard let r = try await database.first(Statements.One(id: id)) else { throw PrivacyRequestError(description: "no privacy request \(id)") }
         let document: String
         do {
-            document = try await database.one(Statements.Export(subjectKind: r.subjectKind, subjectID: r.subjectID))
+            document = try await database.transaction { c in
+                if let key { try await c.execute(Statements.UseKey(key: key)) }
+                return try await c.one(Statements.Export(subjectKind: r.subjectKind, subjectID: r.subjectID))
+            }
         } catch let e as PGError where e.sqlState != nil && !e.isConnectionProblem {
             try await database.execute(Statements.Fail(requestID: id, error: e.message))
             throw PrivacyRequestError(description: "export request \(id) failed: \(e.message)")
@@ -78,7 +92,54 @@ public struct PrivacyRequests: Sendable {
 
     public func list(limit: Int = 100) async throws -> [PrivacyRequestRow] { try await database.rows(Statements.List(limit: limit)) }
 
+    /// Makes `key` the active PII key and re-encrypts every contact with it, in batches
+    /// (`previous` decrypts what the old key encrypted). Returns contacts re-encrypted.
+    public func rotateKey(publicKey: String, previous: PIIKey?, actor: String) async throws -> Int {
+        let keyID = try await database.transaction { c in try await c.one(Statements.InstallKey(publicKey: publicKey)) }
+        var total = 0
+        while true {
+            let n = try await database.transaction { c in
+                try await c.one(Statements.Reencrypt(key: previous ?? PIIKey(armored: ""), batch: 1000))
+            }
+            total += n
+            if n == 0 { break }
+        }
+        try await database.execute(Statements.Audited(action: "pii_key_rotation", keyID: keyID, rows: total, actor: actor))
+        return total
+    }
+
     enum Statements {
+        struct UseKey: Statement {
+            var key: PIIKey
+            var sql: String { "SELECT set_config('cs.pii_private_key', $1, true), set_config('cs.pii_passphrase', $2, true)" }
+            var bindings: [any SQLParameter] { [key.armored, key.passphrase] }
+        }
+        struct InstallKey: Statement {
+            var publicKey: String
+            var sql: String {
+                """
+                WITH off AS (UPDATE cs.pii_keys SET active = false WHERE active RETURNING id)
+                INSERT INTO cs.pii_keys (public_key, active) SELECT $1, true FROM (SELECT count(*) FROM off) o RETURNING id
+                """
+            }
+            var bindings: [any SQLParameter] { [publicKey] }
+            func decode(_ r: Row) throws -> Int { try r.decode(Int.self, 0) }
+        }
+        struct Reencrypt: Statement {
+            var key: PIIKey
+            var batch: Int
+            var sql: String { "SELECT cs.reencrypt_contacts(nullif($1, ''), $2, $3)" }
+            var bindings: [any SQLParameter] { [key.armored, key.passphrase, batch] }
+            func decode(_ r: Row) throws -> Int { try r.decode(Int.self, 0) }
+        }
+        struct Audited: Statement {
+            var action: String
+            var keyID: Int
+            var rows: Int
+            var actor: String
+            var sql: String { "SELECT cs.audit($1, 'pii_key', $2::text, jsonb_build_object('contacts', $3::int), '{}'::jsonb, $4)" }
+            var bindings: [any SQLParameter] { [action, keyID, rows, actor] }
+        }
         struct File: Statement {
             var kind, subjectKind: String
             var subjectID: Int64

@@ -25,10 +25,11 @@ public enum PrivacyJobs {
         public var path: String?
     }
 
-    public static func register(in registry: JobRegistry, workerID: String) {
+    /// `piiKey`: the private PII key when contacts are encrypted (`CS_PII_PRIVATE_KEY`).
+    public static func register(in registry: JobRegistry, workerID: String, piiKey: PIIKey? = nil) {
         registry.register(EraseSubject.self, timeout: .seconds(3600)) { args, ctx in
             do {
-                let counts = try await PrivacyRequests(database: ctx.database, logger: ctx.logger).erase(request: args.requestId, actor: workerID)
+                let counts = try await PrivacyRequests(database: ctx.database, logger: ctx.logger).erase(request: args.requestId, actor: workerID, key: piiKey)
                 try await ctx.recordResult(["request_id": "\(args.requestId)", "counts": counts])
             } catch let e as PrivacyRequestError {
                 throw PermanentJobError(e.description)
@@ -39,7 +40,7 @@ public enum PrivacyJobs {
                 throw PermanentJobError("export_subject needs a path, or CS_EXPORT_DIR set on the worker")
             }
             do {
-                let bytes = try await PrivacyRequests(database: ctx.database, logger: ctx.logger).export(request: args.requestId, to: path, actor: workerID)
+                let bytes = try await PrivacyRequests(database: ctx.database, logger: ctx.logger).export(request: args.requestId, to: path, actor: workerID, key: piiKey)
                 try await ctx.recordResult(["request_id": args.requestId, "bytes": Int64(bytes)])
             } catch let e as PrivacyRequestError {
                 throw PermanentJobError(e.description)

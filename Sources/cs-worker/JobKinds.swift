@@ -3,6 +3,7 @@ import Delivery
 import Foundation
 import Logging
 import PG
+import Privacy
 import Queue
 import Success
 import Transport
@@ -17,8 +18,21 @@ enum JobKinds {
         ChurnJobs.register(in: registry, logger: logger)
         ReportJobs.register(in: registry, replica: replicaDatabase(logger: logger))
         MonitoringJobs.register(in: registry)
-        PrivacyJobs.register(in: registry, workerID: workerID)
+        PrivacyJobs.register(in: registry, workerID: workerID, piiKey: try piiKey())
         return client
+    }
+
+    /// The private PII key, from the reference in `CS_PII_PRIVATE_KEY` (and its passphrase from
+    /// `CS_PII_PASSPHRASE`), or nil when contacts are not encrypted.
+    static func piiKey() throws -> PIIKey? {
+        let env = ProcessInfo.processInfo.environment
+        guard let ref = env["CS_PII_PRIVATE_KEY"], !ref.isEmpty else { return nil }
+        let resolver = SecretResolver()
+        guard SecretResolver.isReference(ref) else {
+            throw CommandFailure(description: "CS_PII_PRIVATE_KEY must be a reference (env:NAME or file:/path), not the key itself")
+        }
+        let passphrase = try env["CS_PII_PASSPHRASE"].flatMap { $0.isEmpty ? nil : try resolver.resolve($0) } ?? ""
+        return PIIKey(armored: try resolver.resolve(ref), passphrase: passphrase)
     }
 
     /// Reports read from `CS_REPLICA_URL` when it is set (a hot standby: the report

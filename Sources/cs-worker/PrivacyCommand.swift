@@ -8,7 +8,7 @@ import Privacy
 struct PrivacyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "privacy", abstract: "Retention purges (cs.retention_policies) and the audit log.",
-        subcommands: [Purge.self, Erase.self, Export.self, Requests.self, Audit.self])
+        subcommands: [Purge.self, Erase.self, Export.self, Requests.self, RotateKey.self, Audit.self])
 
     struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -57,7 +57,7 @@ struct PrivacyCommand: AsyncParsableCommand {
             let counts = try await global.withDatabase { db in
                 let requests = PrivacyRequests(database: db, logger: logger)
                 let id = try await requests.file("erase", subject.subject, basis: subject.basis)
-                do { return "request \(id): " + (try await requests.erase(request: id, actor: CLIActor.name)) } catch let e as PrivacyRequestError {
+                do { return "request \(id): " + (try await requests.erase(request: id, actor: CLIActor.name, key: try JobKinds.piiKey())) } catch let e as PrivacyRequestError {
                     throw CommandFailure(description: e.description)
                 }
             }
@@ -77,7 +77,7 @@ struct PrivacyCommand: AsyncParsableCommand {
             let (id, bytes) = try await global.withDatabase { db in
                 let requests = PrivacyRequests(database: db, logger: logger)
                 let id = try await requests.file("export", subject.subject, basis: subject.basis)
-                do { return (id, try await requests.export(request: id, to: out, actor: CLIActor.name)) } catch let e as PrivacyRequestError {
+                do { return (id, try await requests.export(request: id, to: out, actor: CLIActor.name, key: try JobKinds.piiKey())) } catch let e as PrivacyRequestError {
                     throw CommandFailure(description: e.description)
                 }
             }
@@ -95,6 +95,23 @@ struct PrivacyCommand: AsyncParsableCommand {
                 ["\(r.id)", r.kind, "\(r.subjectKind) \(r.subjectID)", r.overdue ? "OVERDUE" : r.status, f.string(from: r.receivedAt),
                  f.string(from: r.dueBy), r.completedAt.map(f.string) ?? "", r.counts, r.kept, r.error ?? ""]
             }).render())
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-key",
+            abstract: "Install a PII public key (the first, or a new one) and re-encrypt every contact with it; CS_PII_PRIVATE_KEY must hold the previous private key when there was one.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The new ASCII-armored OpenPGP public key file.") var `public`: String
+        func run() async throws {
+            let key = try String(contentsOfFile: `public`, encoding: .utf8)
+            guard key.contains("BEGIN PGP PUBLIC KEY BLOCK") else { throw ValidationError("\(`public`) is not an ASCII-armored OpenPGP public key") }
+            let logger = global.logger()
+            let n = try await global.withDatabase {
+                try await PrivacyRequests(database: $0, logger: logger).rotateKey(publicKey: key, previous: try JobKinds.piiKey(), actor: CLIActor.name)
+            }
+            print("PII key installed; \(n) contacts encrypted with it. Keep the private key out of the database (CS_PII_PRIVATE_KEY=file:…).")
         }
     }
 

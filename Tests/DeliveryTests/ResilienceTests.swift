@@ -60,7 +60,9 @@ import Testing
             let id = try await h.enqueue("down")
             let s = try await h.waitFor(id) { $0.attempts.count >= 2 }
             #expect(s.attempts.first?.outcome == "retry")
-            #expect(s.attempts.first?.curlCode == 7)
+            // 7 (refused); 56 (reset) when the stopped listener's socket was still being torn
+            // down on a loaded machine — either way a connection failure, retried.
+            #expect([7, 56].contains(s.attempts.first?.curlCode ?? 0))
             #expect(s.status != "failed")
         }
     }
