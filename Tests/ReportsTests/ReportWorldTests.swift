@@ -317,6 +317,8 @@ func near(_ a: Double?, _ b: Double, _ tolerance: Double = 0.00011) -> Bool {
             try await db.execute("ALTER ROLE \(role) SET default_transaction_read_only = on")
             try await db.execute("GRANT USAGE ON SCHEMA cs TO \(role)")
             try await db.execute("GRANT SELECT ON ALL TABLES IN SCHEMA cs TO \(role)")
+            // Functions are revoked from PUBLIC (sql/0016_roles.sql): a reporting login gets them by grant.
+            try await db.execute("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA cs TO \(role)")
             guard var parts = URLComponents(string: tdb.url) else { return }
             parts.user = role
             parts.password = nil
