@@ -58,12 +58,16 @@ public struct ConsoleTokens: Sendable {
     public func user(forToken token: String) -> ConsoleUser? {
         let digest = Array(SHA256.hash(data: Array(token.utf8)))
         var found: ConsoleUser?
-        for e in entries {
-            var diff: UInt8 = 0
-            for (a, b) in zip(e.digest, digest) { diff |= a ^ b }
-            if diff == 0 { found = e.user }
-        }
+        for e in entries where Self.constantTimeEqual(e.digest, digest) { found = e.user }
         return found
+    }
+
+    /// Equal bytes, compared in full whatever differs first (tokens, digests, CSRF values).
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var diff: UInt8 = 0
+        for (x, y) in zip(a, b) { diff |= x ^ y }
+        return diff == 0
     }
 
     /// A new random token and the line that accepts it.

@@ -229,7 +229,7 @@ public struct Console: Sendable {
     func act(_ req: Request, needs: ConsoleRole, _ body: (ConsoleSessions.Session, [String: String]) async throws -> Response) async throws -> Response {
         let form = try await Self.form(req)
         return try await guarded(req, needs: needs) { s in
-            guard let token = form["csrf"], Self.equal(token, s.csrf) else {
+            guard let token = form["csrf"], ConsoleTokens.constantTimeEqual(Array(token.utf8), Array(s.csrf.utf8)) else {
                 return Self.html(403, Layout.problem(403, "Form expired", "The form's security token did not match. Reload the page and try again.", signedIn: true))
             }
             return try await body(s, form)
@@ -317,13 +317,5 @@ public struct Console: Sendable {
             if let k = kv.first { out[k] = kv.count > 1 ? kv[1] : "" }
         }
         return out
-    }
-
-    static func equal(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var d: UInt8 = 0
-        for (p, q) in zip(x, y) { d |= p ^ q }
-        return d == 0
     }
 }

@@ -54,14 +54,11 @@ public struct PrivacyRequests: Sendable {
     /// or already erased subject) is written on the request row and thrown; nothing is half done.
     @discardableResult
     public func erase(request id: Int64, actor: String, key: PIIKey? = nil) async throws -> String {
-        do {
-            return try await database.transaction { c in
+        try await failingRequest(id, "erasure") {
+            try await database.transaction { c in
                 if let key { try await c.execute(Statements.UseKey(key: key)) }
                 return try await c.one(Statements.Erase(requestID: id, actor: actor))
             }
-        } catch let e as PGError where e.sqlState != nil && !e.isConnectionProblem {
-            try await database.execute(Statements.Fail(requestID: id, error: e.message))
-            throw PrivacyRequestError(description: "erasure request \(id) failed: \(e.message)")
         }
     }
 
@@ -69,15 +66,11 @@ public struct PrivacyRequests: Sendable {
     /// counts. A path that cannot be written fails the request with the reason.
     public func export(request id: Int64, to path: String, actor: String, key: PIIKey? = nil) async throws -> Int {
         guard let r = try await database.first(Statements.One(id: id)) else { throw PrivacyRequestError(description: "no privacy request \(id)") }
-        let document: String
-        do {
-            document = try await database.transaction { c in
+        let document = try await failingRequest(id, "export") {
+            try await database.transaction { c in
                 if let key { try await c.execute(Statements.UseKey(key: key)) }
                 return try await c.one(Statements.Export(subjectKind: r.subjectKind, subjectID: r.subjectID))
             }
-        } catch let e as PGError where e.sqlState != nil && !e.isConnectionProblem {
-            try await database.execute(Statements.Fail(requestID: id, error: e.message))
-            throw PrivacyRequestError(description: "export request \(id) failed: \(e.message)")
         }
         do {
             try Data(document.utf8).write(to: URL(fileURLWithPath: path), options: [.atomic])
@@ -88,6 +81,16 @@ public struct PrivacyRequests: Sendable {
         }
         try await database.execute(Statements.ExportDone(requestID: id, bytes: document.utf8.count, actor: actor))
         return document.utf8.count
+    }
+
+    /// Runs one request's statement; a refusal by the server (an unknown or erased subject, a
+    /// missing or wrong key) is written on the request row and thrown with the reason. A lost
+    /// connection is thrown as it is: the job's retry runs the request again.
+    private func failingRequest<T: Sendable>(_ id: Int64, _ what: String, _ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as PGError where e.sqlState != nil && !e.isConnectionProblem {
+            try await database.execute(Statements.Fail(requestID: id, error: e.message))
+            throw PrivacyRequestError(description: "\(what) request \(id) failed: \(e.message)")
+        }
     }
 
     public func list(limit: Int = 100) async throws -> [PrivacyRequestRow] { try await database.rows(Statements.List(limit: limit)) }

@@ -8,8 +8,6 @@ import PG
 import Privacy
 import Queue
 
-/// Who pressed the button, for `paused_by`, `acknowledged_by` and the audit log.
-private func operatorName() -> String { CLIActor.name }
 
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,8 +43,8 @@ struct QueueCommand: AsyncParsableCommand {
         @Argument(help: "The queue.") var queue: String
         func run() async throws {
             try await global.withDatabase { db in
-                try await QueueControls(database: db).pause(queue, by: operatorName())
-                try await db.execute(AuditEntry(action: "operator_queue_pause", subjectKind: "queue", subjectID: queue, actor: operatorName()))
+                try await QueueControls(database: db).pause(queue, by: CLIActor.name)
+                try await db.execute(AuditEntry(action: "operator_queue_pause", subjectKind: "queue", subjectID: queue, actor: CLIActor.name))
             }
             print("queue \(queue) paused")
         }
@@ -58,8 +56,8 @@ struct QueueCommand: AsyncParsableCommand {
         @Argument(help: "The queue.") var queue: String
         func run() async throws {
             let was = try await global.withDatabase { db in
-                let was = try await QueueControls(database: db).resume(queue, by: operatorName())
-                try await db.execute(AuditEntry(action: "operator_queue_resume", subjectKind: "queue", subjectID: queue, actor: operatorName()))
+                let was = try await QueueControls(database: db).resume(queue, by: CLIActor.name)
+                try await db.execute(AuditEntry(action: "operator_queue_resume", subjectKind: "queue", subjectID: queue, actor: CLIActor.name))
                 return was
             }
             print(was ? "queue \(queue) resumed" : "queue \(queue) was not paused")
@@ -114,8 +112,8 @@ struct AlertsCommand: AsyncParsableCommand {
         @Argument var id: Int64
         func run() async throws {
             let r = try await global.withDatabase { db in
-                let r = try await AlertBook(database: db).acknowledge(id, by: operatorName())
-                try await db.execute(AuditEntry(action: "operator_alert_ack", subjectKind: "alert", subjectID: "\(id)", actor: operatorName()))
+                let r = try await AlertBook(database: db).acknowledge(id, by: CLIActor.name)
+                try await db.execute(AuditEntry(action: "operator_alert_ack", subjectKind: "alert", subjectID: "\(id)", actor: CLIActor.name))
                 return r
             }
             print(r)
@@ -128,7 +126,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument var id: Int64
         func run() async throws {
-            let r = try await global.withDatabase { try await AlertBook(database: $0).resolve(id, by: operatorName()) }
+            let r = try await global.withDatabase { try await AlertBook(database: $0).resolve(id, by: CLIActor.name) }
             print(r)
             if case .notFound = r { throw ExitCode(2) }
         }

@@ -34,28 +34,20 @@ struct Serve: AsyncParsableCommand {
         let accepted: ConsoleTokens
         do { accepted = try ConsoleTokens.load(reference: reference) } catch let e as ConsoleAuthError { throw ValidationError(e.description) }
         let url = try global.url()
-        let metrics = PrometheusMetrics.shared
         let pages = Database(url: url, maxConnections: poolSize, applicationName: "cs-worker-console", pooling: global.poolingMode, logger: logger)
-        let probes = Database(url: url, maxConnections: 2, applicationName: "cs-worker-http", pooling: global.poolingMode, logger: logger)
         let console = Console(database: pages, tokens: accepted, sessions: ConsoleSessions(idle: sessionMinutes * 60), logger: logger)
-        let expected = Migrator.locateDirectory().flatMap { try? Migrator(directory: $0, logger: logger) }?.migrations.last?.version
-        let listener = HTTPListener(address: try HTTPAddress(parsing: http), metrics: metrics,
-                                    readiness: Readiness(database: probes, expectedVersion: expected), logger: logger,
-                                    addRoutes: { console.addRoutes(to: $0) })
-        let sampler = StateSampler(database: probes, metrics: metrics, shouldSample: { true }, logger: logger)
+        let (address, pooling) = (http, global.poolingMode)
         let serving = Task {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await listener.run() }
-                group.addTask { await sampler.run() }
-                try await group.next()
-                group.cancelAll()
-            }
+            try await HTTPSide.serve(address: address, url: url, pooling: pooling, metrics: PrometheusMetrics.shared,
+                                     isLeader: { true }, console: console, logger: logger)
         }
         let signals = SignalWatcher { _ in serving.cancel() }
         defer { signals.cancel() }
-        do { try await serving.value } catch is CancellationError {}
+        do { try await serving.value } catch {
+            await pages.close()
+            throw CommandFailure(description: "cannot serve on \(http): \(error)")
+        }
         await pages.close()
-        await probes.close()
     }
 }
 

@@ -1,6 +1,7 @@
 // `cs-worker work`: run a worker until SIGTERM/SIGINT.
 import ArgumentParser
 import Basics
+import Console
 import Dispatch
 import Foundation
 import Logging
@@ -84,8 +85,12 @@ struct Work: AsyncParsableCommand {
         if let setting = httpSetting, let metrics {
             let pooling = cfg.pooling
             http = Task {
-                await HTTPSide.serve(address: setting, url: url, pooling: pooling, metrics: metrics,
-                                     isLeader: { worker.isLeader }, logger: logger)
+                do {
+                    try await HTTPSide.serve(address: setting, url: url, pooling: pooling, metrics: metrics,
+                                             isLeader: { worker.isLeader }, logger: logger)
+                } catch {
+                    logger.error("HTTP listener stopped", metadata: ["error": "\(error)", "address": "\(setting)"])
+                }
             }
         }
         let signals = SignalWatcher { count in
@@ -166,17 +171,20 @@ final class SignalWatcher: @unchecked Sendable {
     func cancel() { sources.forEach { $0.cancel() } }
 }
 
-/// The HTTP side of a process: the listener and, for the metrics, the leader's sampler.
+/// The HTTP side of a process — the listener (and the console's pages when given) with the
+/// sampler of the database gauges — for `work --http` and `serve` alike.
 enum HTTPSide {
     /// Serves until cancelled, on a pool of its own (2 connections: probes and samples must
-    /// answer while handlers hold every connection of theirs).
+    /// answer while handlers hold every connection of theirs). Throws when it cannot serve
+    /// (the address is taken, say).
     static func serve(address: String, url: String, pooling: PoolingMode, metrics: PrometheusMetrics,
-                      isLeader: @escaping @Sendable () -> Bool, logger: Logger) async {
+                      isLeader: @escaping @Sendable () -> Bool, console: Console? = nil, logger: Logger) async throws {
         let db = Database(url: url, maxConnections: 2, applicationName: "cs-worker-http", pooling: pooling, logger: logger)
         let expected = Migrator.locateDirectory().flatMap { try? Migrator(directory: $0, logger: logger) }?.migrations.last?.version
         do {
             let listener = HTTPListener(address: try HTTPAddress(parsing: address), metrics: metrics,
-                                        readiness: Readiness(database: db, expectedVersion: expected), logger: logger)
+                                        readiness: Readiness(database: db, expectedVersion: expected), logger: logger,
+                                        addRoutes: { router in console?.addRoutes(to: router) })
             let sampler = StateSampler(database: db, metrics: metrics, shouldSample: isLeader, logger: logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await listener.run() }
@@ -186,7 +194,8 @@ enum HTTPSide {
             }
         } catch is CancellationError {
         } catch {
-            logger.error("HTTP listener stopped", metadata: ["error": "\(error)", "address": "\(address)"])
+            await db.close()
+            throw error
         }
         await db.close()
     }
