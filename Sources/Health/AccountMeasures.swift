@@ -23,4 +23,8 @@ public struct AccountMeasures: Sendable, Equatable {
     public var milestonesDone: Int
     public var churnProbability: Double?
     public var previousScore: Double?
+    /// Activity in the same weeks last year: the recent and the baseline trend windows
+    /// moved back `season_shift_days` (0 when there is no such history).
+    public var lastYearRecentQuantity: Double = 0
+    public var lastYearBaselineQuantity: Double = 0
 }

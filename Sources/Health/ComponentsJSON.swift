@@ -3,7 +3,8 @@ import Basics
 import Foundation
 
 /// The one shape of `cs.health_scores.components`:
-/// `{"key": {"raw": r, "score": s, "weight": w, "effective_weight": e}, …}`. Encoded by hand with
+/// `{"key": {"raw": r, "score": s, "weight": w, "effective_weight": e}, …}` (usage_trend adds
+/// `"basis": "baseline" | "same_weeks_last_year"`). Encoded by hand with
 /// fixed precision (JSONEncoder is the slowest step at 100k rows); decoded into `Entry`.
 enum ComponentsJSON {
     /// One stored component (the key is the object's member name).
@@ -12,6 +13,7 @@ enum ComponentsJSON {
         var score: Double?
         var weight: Double
         var effectiveWeight: Double
+        var basis: TrendBasis?
     }
 
     /// Decodes a stored components object, keyed by component name.
@@ -32,6 +34,7 @@ enum ComponentsJSON {
             appendNumber(p.weight, decimals: 4, to: &s)
             s += ",\"effective_weight\":"
             appendNumber(p.effectiveWeight, decimals: 4, to: &s)
+            if let basis = p.basis { s += ",\"basis\":\""; s += basis.rawValue; s += "\"" }
             s += "}"
         }
         s += "}"

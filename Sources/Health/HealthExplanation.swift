@@ -17,6 +17,8 @@ public struct ExplainedComponent: Sendable, Equatable {
     public var scoreDelta: Double?
     /// contribution − previous contribution (what moved the total).
     public var contributionDelta: Double?
+    /// usage_trend only: what the trend was compared with.
+    public var basis: TrendBasis? = nil
 }
 
 /// The latest score of one account, explained against the one before it.
@@ -30,6 +32,8 @@ public struct HealthExplanation: Sendable {
     public var previousScoredAt: Date?
     public var trend: Double?
     public var components: [ExplainedComponent]
+    /// The signals this score answered (empty: a scheduled or manual run).
+    public var signals: [AccountSignal] = []
 
     /// Loads the account's latest two scores; nil when it has never been scored.
     public static func load(accountID: Int64, database: Database) async throws -> HealthExplanation? {
@@ -49,7 +53,7 @@ public struct HealthExplanation: Sendable {
             lines.append(ExplainedComponent(
                 key: key, raw: c.raw, score: c.score, weight: c.weight, effectiveWeight: c.effectiveWeight,
                 contribution: contribution, previousRaw: p?.raw, previousScore: p?.score, scoreDelta: delta,
-                contributionDelta: prevContribution.map { contribution - $0 }))
+                contributionDelta: prevContribution.map { contribution - $0 }, basis: c.basis))
         }
         let score = latest.score
         let prevScore = prior?.score
@@ -58,7 +62,8 @@ public struct HealthExplanation: Sendable {
             scoredAt: latest.scoredAt, score: score,
             band: HealthBand(rawValue: latest.band) ?? .red,
             previousScore: prevScore, previousScoredAt: prior?.scoredAt,
-            trend: prevScore.map { score - $0 }, components: lines)
+            trend: prevScore.map { score - $0 }, components: lines,
+            signals: try await database.rows(HealthStatements.SignalsOfScore(healthScoreID: latest.id)))
     }
 
     private static func order(_ a: String, _ b: String) -> Bool {
@@ -88,6 +93,18 @@ public struct HealthExplanation: Sendable {
         if previousScore != nil {
             out += movers.isEmpty ? "\nNothing moved since the previous score.\n"
                 : "\nMoved since the previous score: " + movers.prefix(3).map { "\($0.0) \(signed($0.1)) pts" }.joined(separator: ", ") + "\n"
+        }
+        if signals.isEmpty {
+            out += "Triggered by: a scheduled or manual scoring run (no signal).\n"
+        } else {
+            out += "Triggered by: " + signals.map { s in
+                "\(s.rule) — \(s.detail)" + (s.events > 1 ? " [\(s.events) rows]" : "") + " at \(PGTime.format(s.occurredAt))"
+            }.joined(separator: "; ") + "\n"
+        }
+        if let trend = components.first(where: { $0.key == ComponentKey.usageTrend.rawValue }), let basis = trend.basis {
+            out += basis == .sameWeeksLastYear
+                ? "usage_trend compared with the same weeks last year (seasonally adjusted).\n"
+                : "usage_trend compared with the baseline before it (no activity in the same weeks last year).\n"
         }
         let missing = components.filter { $0.score == nil }.map(\.key)
         if !missing.isEmpty { out += "Missing (weight re-distributed): \(missing.joined(separator: ", "))\n" }

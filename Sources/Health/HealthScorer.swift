@@ -106,6 +106,36 @@ public struct HealthScorer: Sendable {
         return summary
     }
 
+    /// Rescores one account now, with the same statement and scorecard as a batch run, and
+    /// marks the signals its snapshot sees as handled by this score. One REPEATABLE READ
+    /// transaction, retried when a concurrent rescore of the same account took those signals
+    /// first (SQLSTATE 40001). Nil score when the account does not exist.
+    public func scoreAccount(_ accountID: Int64, runID: UUID, asOf: Date = Date(), scorecard: String? = nil) async throws -> AccountRescore {
+        let card = try await ScorecardStore(database: database).load(name: scorecard)
+        try card.validate()
+        let calculator = ScoreCalculator(scorecard: card)
+        let params = ScoringWindows(card: card, asOf: asOf)
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await database.transaction(isolation: .repeatableRead) { tx in
+                    try await tx.executeScript(HealthStatements.accountSettings)
+                    guard let m = try await tx.rows(HealthStatements.Measures(accountIDs: [accountID], windows: params, runID: runID)).first
+                    else { return AccountRescore(score: nil, signals: []) }
+                    let computed = calculator.score(m)
+                    var insert = HealthStatements.InsertScores(runID: runID, scorecardID: card.id, scoredAt: asOf)
+                    insert.append(computed)
+                    try await tx.execute(insert)
+                    let signals = try await tx.rows(HealthStatements.LinkSignals(accountID: accountID, runID: runID))
+                    return AccountRescore(score: computed, signals: signals)
+                }
+            } catch let e as PGError where e.sqlState == "40001" && attempt < 5 {
+                logger.debug("account rescore raced another; again", metadata: ["account_id": "\(accountID)"])
+            }
+        }
+    }
+
     private func scoreBatch(_ ids: [Int64], on conn: Connection, calculator: ScoreCalculator, params: ScoringWindows,
                             options: ScoringOptions) async throws -> Tally {
         try await conn.transaction { tx in
@@ -138,6 +168,22 @@ public struct HealthScorer: Sendable {
     }
 }
 
+/// One account rescored: its new score and the signals it answered.
+public struct AccountRescore: Sendable {
+    public var score: ComputedScore?
+    public var signals: [AccountSignal]
+}
+
+/// A change to an account's inputs that asked for a rescore (a row of `cs.signals`).
+public struct AccountSignal: Sendable, Equatable {
+    public var rule: String
+    /// Ids and values only (never personal data), e.g. "invoice 17 failed".
+    public var detail: String
+    /// Rows of the writing statement folded into this signal.
+    public var events: Int
+    public var occurredAt: Date
+}
+
 /// Counts per run.
 struct Tally: Sendable {
     var accounts = 0, written = 0, red = 0, yellow = 0, green = 0
@@ -157,6 +203,8 @@ struct ScoringWindows: Sendable {
     let asOf: Date
     let freqFrom, recentFrom, baselineFrom, adoptionFrom, scanFrom: Date
     let supportFrom, npsFrom, csatFrom, paymentFrom, overdueBefore, churnFrom: Date
+    /// The trend windows a season back (equal to `asOf`… when seasonality is off: empty windows).
+    let lastYearTo, lastYearRecentFrom, lastYearBaselineFrom: Date
     let milestones: [String]
     let milestoneDays: [Int]
 
@@ -177,6 +225,11 @@ struct ScoringWindows: Sendable {
         paymentFrom = back(days(.paymentHealth, 90))
         overdueBefore = back(card.component(.paymentHealth)?.intParam("grace_days", default: 7) ?? 7)
         churnFrom = back(days(.churnRisk, 30))
+        let shift = card.component(.usageTrend)?.intParam("season_shift_days", default: 364) ?? 364
+        // With no shift the last-year windows are empty (from = to), so no history is found.
+        lastYearTo = shift > 0 ? back(shift) : asOf
+        lastYearRecentFrom = shift > 0 ? back(shift + trendDays) : asOf
+        lastYearBaselineFrom = shift > 0 ? back(shift + trendDays + baseline) : asOf
         var schedule: [(String, Int)] = []
         if case .object(let o)? = card.component(.onboarding)?.params["schedule"] {
             for (k, v) in o { if case .number(let n) = v { schedule.append((k, Int(n))) } }

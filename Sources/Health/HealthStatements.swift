@@ -21,6 +21,44 @@ enum HealthStatements {
     /// so the commit does not wait for fsync.
     static let batchSettings = "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL synchronous_commit = off"
 
+    /// Settings of one account's rescoring: as `batchSettings`, but the commit is durable (it
+    /// also marks the account's signals as handled).
+    static let accountSettings = "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan"
+
+    /// Marks the account's pending signals that this transaction's snapshot sees as taken into
+    /// account by the score of run `runID` (written just before, in the same transaction).
+    /// Under REPEATABLE READ a signal committed later stays pending (its own job follows).
+    struct LinkSignals: Statement {
+        var accountID: Int64
+        var runID: UUID
+        var sql: String {
+            """
+            UPDATE cs.signals s SET health_score_id = h.id
+            FROM cs.health_scores h
+            WHERE h.account_id = $1 AND h.run_id = $2::uuid AND s.account_id = $1 AND s.health_score_id IS NULL
+            RETURNING s.rule, s.detail, s.events, s.occurred_at
+            """
+        }
+        var bindings: [any SQLParameter] { [accountID, runID.uuidString] }
+        func decode(_ row: Row) throws -> AccountSignal {
+            AccountSignal(rule: try row.decode(String.self, 0), detail: try row.decode(String.self, 1),
+                          events: try row.decode(Int.self, 2), occurredAt: try row.decode(Date.self, 3))
+        }
+    }
+
+    /// The signals a score took into account, oldest first.
+    struct SignalsOfScore: Statement {
+        var healthScoreID: Int64
+        var sql: String {
+            "SELECT rule, detail, events, occurred_at FROM cs.signals WHERE health_score_id = $1 ORDER BY occurred_at, id"
+        }
+        var bindings: [any SQLParameter] { [healthScoreID] }
+        func decode(_ row: Row) throws -> AccountSignal {
+            AccountSignal(rule: try row.decode(String.self, 0), detail: try row.decode(String.self, 1),
+                          events: try row.decode(Int.self, 2), occurredAt: try row.decode(Date.self, 3))
+        }
+    }
+
     /// Accounts that exist at `asOf` and had not churned by then.
     struct EligibleAccounts: Statement {
         var asOf: Date
@@ -38,25 +76,50 @@ enum HealthStatements {
     /// Raw measures of the accounts `accountIDs` as of `windows.asOf`. Window starts are
     /// bound as timestamps so no interval is computed per row; the smallest and largest id
     /// of the batch are bound too (a range the indexes can use).
+    ///
+    /// Activity comes from the daily rollups (`cs.activity_daily`, sql/0019_signals.sql): a
+    /// rollup row whose [first_at, last_at] lies on one side of every window boundary
+    /// ($2–$7, $20–$22) is used whole, with first_at standing for all its rows; one that
+    /// straddles a boundary is replaced by its raw rows. So the figures are those of a scan of
+    /// cs.activity, at the cost of the rollups. $20–$22 are the same weeks last year (the
+    /// recent and baseline windows moved back `season_shift_days`).
     struct Measures: Statement {
         var accountIDs: [Int64]
         var windows: ScoringWindows
         var runID: UUID
         var sql: String {
             """
-            WITH d AS (
-                SELECT account_id, date_trunc('day', occurred_at) AS day,
-                       bool_or(occurred_at > $3::timestamptz) AS in_freq,
-                       sum(quantity) FILTER (WHERE occurred_at > $4::timestamptz) AS recent,
-                       sum(quantity) FILTER (WHERE occurred_at <= $4::timestamptz AND occurred_at > $5::timestamptz) AS base,
+            WITH g AS (
+                SELECT account_id, day, event, quantity, first_at, last_at,
+                       (first_at <= $2::timestamptz AND last_at > $2::timestamptz) OR (first_at <= $3::timestamptz AND last_at > $3::timestamptz)
+                    OR (first_at <= $4::timestamptz AND last_at > $4::timestamptz) OR (first_at <= $5::timestamptz AND last_at > $5::timestamptz)
+                    OR (first_at <= $6::timestamptz AND last_at > $6::timestamptz) OR (first_at <= $7::timestamptz AND last_at > $7::timestamptz)
+                    OR (first_at <= $20::timestamptz AND last_at > $20::timestamptz) OR (first_at <= $21::timestamptz AND last_at > $21::timestamptz)
+                    OR (first_at <= $22::timestamptz AND last_at > $22::timestamptz) AS split
+                FROM cs.activity_daily
+                WHERE account_id BETWEEN $18 AND $19 AND account_id = ANY($1::bigint[])
+                  AND (day BETWEEN ($7::timestamptz AT TIME ZONE 'UTC')::date AND ($2::timestamptz AT TIME ZONE 'UTC')::date
+                       OR day BETWEEN ($22::timestamptz AT TIME ZONE 'UTC')::date AND ($20::timestamptz AT TIME ZONE 'UTC')::date)
+            ), e AS (
+                SELECT account_id, day, event, quantity, first_at AS at FROM g WHERE NOT split
+                UNION ALL
+                SELECT r.account_id, g.day, r.event, r.quantity, r.occurred_at
+                FROM g JOIN cs.activity r ON r.account_id = g.account_id AND r.occurred_at BETWEEN g.first_at AND g.last_at AND r.event = g.event
+                WHERE g.split
+            ), d AS (
+                SELECT account_id, day,
+                       bool_or(at > $3::timestamptz AND at <= $2::timestamptz) AS in_freq,
+                       sum(quantity) FILTER (WHERE at > $4::timestamptz AND at <= $2::timestamptz) AS recent,
+                       sum(quantity) FILTER (WHERE at <= $4::timestamptz AND at > $5::timestamptz) AS base,
                        bit_or(1 << (array_position($8::text[], event) - 1))
-                           FILTER (WHERE occurred_at > $6::timestamptz AND event = ANY($8::text[])) AS mask
-                FROM cs.activity
-                WHERE account_id BETWEEN $18 AND $19 AND account_id = ANY($1::bigint[]) AND occurred_at > $7::timestamptz AND occurred_at <= $2::timestamptz
-                GROUP BY 1, 2
+                           FILTER (WHERE at > $6::timestamptz AND at <= $2::timestamptz AND event = ANY($8::text[])) AS mask,
+                       sum(quantity) FILTER (WHERE at > $21::timestamptz AND at <= $20::timestamptz) AS ly_recent,
+                       sum(quantity) FILTER (WHERE at <= $21::timestamptz AND at > $22::timestamptz) AS ly_base
+                FROM e GROUP BY 1, 2
             ), act AS (
                 SELECT account_id, count(*) FILTER (WHERE in_freq) AS active_days,
-                       coalesce(sum(recent), 0) AS recent, coalesce(sum(base), 0) AS base, bit_or(mask) AS mask
+                       coalesce(sum(recent), 0) AS recent, coalesce(sum(base), 0) AS base, bit_or(mask) AS mask,
+                       coalesce(sum(ly_recent), 0) AS ly_recent, coalesce(sum(ly_base), 0) AS ly_base
                 FROM d GROUP BY 1
             ), tk AS (
                 SELECT account_id,
@@ -111,7 +174,8 @@ enum HealthStatements {
                    nps.score AS nps, csat.score AS csat,
                    coalesce(inv.failed, 0) AS failed, coalesce(inv.overdue, 0) AS overdue, inv.account_id IS NOT NULL AS has_invoices,
                    coalesce(ms.expected, 0) AS ms_expected, coalesce(ms.done, 0) AS ms_done,
-                   cp.probability, prev.score::float8 AS previous_score
+                   cp.probability, prev.score::float8 AS previous_score,
+                   coalesce(act.ly_recent, 0)::float8 AS ly_recent_qty, coalesce(act.ly_base, 0)::float8 AS ly_baseline_qty
             FROM cs.accounts a
             LEFT JOIN act ON act.account_id = a.id
             LEFT JOIN tk ON tk.account_id = a.id
@@ -136,7 +200,7 @@ enum HealthStatements {
             return [accountIDs, w.asOf, w.freqFrom, w.recentFrom, w.baselineFrom, w.adoptionFrom, w.scanFrom,
                     HealthStatements.keyFeatures, w.supportFrom, w.npsFrom, w.csatFrom, w.paymentFrom, w.overdueBefore,
                     w.milestones, w.milestoneDays, w.churnFrom, runID.uuidString,
-                    accountIDs.min() ?? 0, accountIDs.max() ?? 0]
+                    accountIDs.min() ?? 0, accountIDs.max() ?? 0, w.lastYearTo, w.lastYearRecentFrom, w.lastYearBaselineFrom]
         }
         func decode(_ row: Row) throws -> AccountMeasures {
             AccountMeasures(
@@ -148,7 +212,8 @@ enum HealthStatements {
                 failedPayments: try row.decode(Int.self, 10), overdueInvoices: try row.decode(Int.self, 11),
                 hasInvoices: try row.decode(Bool.self, 12), milestonesExpected: try row.decode(Int.self, 13),
                 milestonesDone: try row.decode(Int.self, 14), churnProbability: try row.decodeIfPresent(Double.self, 15),
-                previousScore: try row.decodeIfPresent(Double.self, 16))
+                previousScore: try row.decodeIfPresent(Double.self, 16),
+                lastYearRecentQuantity: try row.decode(Double.self, 17), lastYearBaselineQuantity: try row.decode(Double.self, 18))
         }
     }
 
@@ -191,19 +256,20 @@ enum HealthStatements {
     /// An account's latest two scores, newest first, with the account's name.
     struct LatestTwoScores: Statement {
         struct Scored: Sendable {
-            let scoredAt: Date, score: Double, band: String, componentsJSON: String, accountName: String?
+            let id: Int64, scoredAt: Date, score: Double, band: String, componentsJSON: String, accountName: String?
         }
         var accountID: Int64
         var sql: String {
             """
-            SELECT h.scored_at, h.score::float8, h.band, h.components::text, a.name
+            SELECT h.scored_at, h.score::float8, h.band, h.components::text, a.name, h.id
             FROM cs.health_scores h LEFT JOIN cs.accounts a ON a.id = h.account_id
             WHERE h.account_id = $1 ORDER BY h.scored_at DESC, h.id DESC LIMIT 2
             """
         }
         var bindings: [any SQLParameter] { [accountID] }
         func decode(_ row: Row) throws -> Scored {
-            Scored(scoredAt: try row.decode(Date.self, 0), score: try row.decode(Double.self, 1), band: try row.decode(String.self, 2),
+            Scored(id: try row.decode(Int64.self, 5), scoredAt: try row.decode(Date.self, 0), score: try row.decode(Double.self, 1),
+                   band: try row.decode(String.self, 2),
                    componentsJSON: try row.decode(String.self, 3), accountName: try row.decodeIfPresent(String.self, 4))
         }
     }

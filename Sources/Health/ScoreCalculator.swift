@@ -11,6 +11,17 @@ public struct ComponentScore: Sendable, Equatable, Codable {
     public var weight: Double
     /// weight ÷ the sum of the weights of the measures present.
     public var effectiveWeight: Double
+    /// What the usage trend was compared with (nil for the other components).
+    public var basis: TrendBasis? = nil
+}
+
+/// The reference of the usage trend. Wedding suppliers' usage swings with the season, so
+/// when the same weeks last year have activity the trend is this year's change divided by
+/// last year's change over the same weeks (a June-to-November drop as deep as last year's
+/// reads 1.0); without that history it is the change against the baseline alone.
+public enum TrendBasis: String, Sendable, Codable {
+    case baseline
+    case sameWeeksLastYear = "same_weeks_last_year"
 }
 
 /// One account's score as written to cs.health_scores.
@@ -39,7 +50,8 @@ public struct ScoreCalculator: Sendable {
         for c in scorecard.components {
             let (raw, norm) = measure(c, m)
             if norm != nil { presentWeight += c.weight }
-            parts.append(ComponentScore(key: c.key, raw: raw, score: norm, weight: c.weight, effectiveWeight: 0))
+            parts.append(ComponentScore(key: c.key, raw: raw, score: norm, weight: c.weight, effectiveWeight: 0,
+                                        basis: c.key == .usageTrend && raw != nil ? trendBasis(c, m) : nil))
         }
         var total = 0.0
         for i in parts.indices {
@@ -67,7 +79,10 @@ public struct ScoreCalculator: Sendable {
         case .usageTrend:
             let baselineDays = Double(c.intParam("baseline_days", default: 60))
             guard m.baselineQuantity > 0, m.tenureDays >= Double(c.lookbackDays) + baselineDays else { return (nil, nil) }
-            let raw = (m.recentQuantity / Double(c.lookbackDays)) / (m.baselineQuantity / baselineDays)
+            var raw = (m.recentQuantity / Double(c.lookbackDays)) / (m.baselineQuantity / baselineDays)
+            if trendBasis(c, m) == .sameWeeksLastYear {
+                raw /= (m.lastYearRecentQuantity / Double(c.lookbackDays)) / (m.lastYearBaselineQuantity / baselineDays)
+            }
             return (raw, c.normalise(raw))
         case .featureAdoption:
             let raw = Double(m.featureMask.nonzeroBitCount)
@@ -97,6 +112,11 @@ public struct ScoreCalculator: Sendable {
             guard let p = m.churnProbability else { return (nil, nil) }
             return (p, c.normalise(p))
         }
+    }
+
+    /// Last year's same weeks are the reference when both of its windows had activity.
+    func trendBasis(_ c: ScorecardComponent, _ m: AccountMeasures) -> TrendBasis {
+        m.lastYearRecentQuantity > 0 && m.lastYearBaselineQuantity > 0 ? .sameWeeksLastYear : .baseline
     }
 
     static func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }

@@ -7,7 +7,9 @@ import Foundation
 public enum ComponentKey: String, Sendable, CaseIterable, Codable, Comparable {
     /// Distinct active days in the look-back window (prorated for accounts younger than it).
     case usageFrequency = "usage_frequency"
-    /// Activity per day in the look-back window ÷ per day in the `baseline_days` before it.
+    /// Activity per day in the look-back window ÷ per day in the `baseline_days` before it;
+    /// divided by the same ratio of the same weeks last year (`season_shift_days`, default 364,
+    /// 0 = off) when those weeks have activity (`TrendBasis`).
     case usageTrend = "usage_trend"
     /// Distinct key features (`HealthStatements.keyFeatures`) used in the look-back window.
     case featureAdoption = "feature_adoption"
@@ -43,7 +45,7 @@ public struct ScorecardComponent: Sendable, Equatable {
     /// below `zeroAt` means "lower is better" (support load, payment failures).
     public var zeroAt: Double
     public var fullAt: Double
-    /// Component extras: `baseline_days` (usage_trend), `grace_days` (payment_health),
+    /// Component extras: `baseline_days`, `season_shift_days` (usage_trend), `grace_days` (payment_health),
     /// `schedule` (onboarding: milestone → due day).
     public var params: [String: JSONValue]
 
@@ -114,6 +116,10 @@ public struct Scorecard: Sendable, Equatable {
             }
             if c.key == .usageTrend, c.intParam("baseline_days", default: 60) <= 0 {
                 throw ScorecardError(.nonPositiveLookback, scorecard: name, component: c.key.rawValue, "baseline_days must be > 0")
+            }
+            if c.key == .usageTrend, c.intParam("season_shift_days", default: 364) < 0 {
+                throw ScorecardError(.badParams, scorecard: name, component: c.key.rawValue,
+                                     "season_shift_days must be ≥ 0 (0 turns the seasonal comparison off)")
             }
         }
         if components.reduce(0, { $0 + $1.weight }) <= 0 {

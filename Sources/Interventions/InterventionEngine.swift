@@ -49,11 +49,18 @@ public struct InterventionEngine: Sendable {
         self.logger = logger
     }
 
+    /// Evaluates every enabled rule, for all accounts or (a rescore's evaluation) for
+    /// `accounts` only; cool-downs apply either way, and a scoped evaluation never runs beside
+    /// a full one, so no intervention is raised twice.
     @discardableResult
-    public func evaluate() async throws -> InterventionSummary {
+    public func evaluate(accounts: [Int64]? = nil) async throws -> InterventionSummary {
         let logger = self.logger
         let summary = try await database.transaction { conn -> InterventionSummary in
-            try await conn.execute(InterventionStatements.EvaluationLock())
+            if let accounts {
+                try await conn.execute(InterventionStatements.AccountEvaluationLock(accountIDs: accounts))
+            } else {
+                try await conn.execute(InterventionStatements.EvaluationLock())
+            }
             var created: [String: Int] = [:]
             var ids: [Int64] = []
             var control = 0
@@ -62,7 +69,7 @@ public struct InterventionEngine: Sendable {
                     logger.warning("skipping rule of unknown kind", metadata: ["rule": "\(key)", "kind": "\(kindText)"])
                     continue
                 }
-                let new = try await conn.rows(InterventionStatements.RaiseInterventions(kind: kind, ruleKey: key))
+                let new = try await conn.rows(InterventionStatements.RaiseInterventions(kind: kind, ruleKey: key, accountIDs: accounts))
                 created[key] = new.count
                 ids += new.filter { !$0.control }.map(\.id)
                 control += new.filter(\.control).count
@@ -73,7 +80,7 @@ public struct InterventionEngine: Sendable {
             }
             return InterventionSummary(created: created, control: control, deliveries: queued)
         }
-        logger.notice("interventions evaluated", metadata: [
+        logger.log(level: accounts == nil || summary.total > 0 ? .notice : .debug, "interventions evaluated", metadata: [
             "created": "\(summary.total)", "control": "\(summary.control)", "deliveries": "\(summary.deliveries)",
             "by_rule": .dictionary(summary.created.mapValues { .stringConvertible($0) }),
         ])

@@ -16,15 +16,31 @@ enum InterventionStatements {
         var sql: String { "SELECT pg_advisory_xact_lock(hashtext('cs.evaluate_interventions'))" }
     }
 
+    /// An evaluation of some accounts only: shares the whole-evaluation lock (so it never runs
+    /// beside a full one) and holds one lock per account, taken in id order (no deadlock).
+    struct AccountEvaluationLock: Statement {
+        var accountIDs: [Int64]
+        var sql: String {
+            """
+            SELECT pg_advisory_xact_lock_shared(hashtext('cs.evaluate_interventions')),
+                   (SELECT count(pg_advisory_xact_lock(hashtext('cs.evaluate_interventions'), hashtext(a::text)))
+                    FROM (SELECT DISTINCT a FROM unnest($1::bigint[]) AS u (a) ORDER BY a) s)
+            """
+        }
+        var bindings: [any SQLParameter] { [accountIDs] }
+    }
+
     /// Raises the interventions of rule `ruleKey` (of `kind`): reads the rule's params from
     /// cs.intervention_rules, finds every matching active account at once, skips accounts in
     /// the rule's cool-down, and inserts the interventions, returning their ids and whether
     /// each is in the control arm (held out: recorded, never sent).
+    /// With `accountIDs`, only those accounts are considered (a rescore's evaluation).
     struct RaiseInterventions: Statement {
         var kind: InterventionKind
         var ruleKey: String
-        var sql: String { InterventionStatements.statement(for: kind) }
-        var bindings: [any SQLParameter] { [ruleKey] }
+        var accountIDs: [Int64]? = nil
+        var sql: String { InterventionStatements.insert(InterventionStatements.candidates(for: kind), scoped: accountIDs != nil) }
+        var bindings: [any SQLParameter] { accountIDs.map { [ruleKey, $0] } ?? [ruleKey] }
         func decode(_ row: Row) throws -> (id: Int64, control: Bool) { (try row.decode(Int64.self, 0), try row.decode(Bool.self, 1)) }
     }
 
@@ -48,11 +64,15 @@ enum InterventionStatements {
         func decode(_ row: Row) throws -> InterventionOutcome? { InterventionOutcome(rawValue: try row.decode(String.self, 0)) }
     }
 
-    /// The common tail: cool-down filter and insert. `cand` has account_id, reason, score, band.
-    private static func insert(_ candidates: String) -> String {
-        """
+    /// The common tail: cool-down filter and insert. `cand` has account_id, reason, score, band;
+    /// scoped to the accounts in $2 when `scoped` (the filter reaches the candidates' scans).
+    private static func insert(_ candidates: String, scoped: Bool) -> String {
+        let cand = scoped
+            ? "SELECT * FROM (\(candidates)) x (account_id, reason, score, band) WHERE x.account_id = ANY($2::bigint[])"
+            : candidates
+        return """
         WITH r AS (SELECT * FROM cs.intervention_rules WHERE key = $1 AND enabled),
-        cand (account_id, reason, score, band) AS (\(candidates))
+        cand (account_id, reason, score, band) AS (\(cand))
         INSERT INTO cs.interventions (account_id, rule, reason, owner, channel, score, band, arm, variant)
         SELECT c.account_id, r.key, c.reason, coalesce(r.owner, a.csm), r.channel, c.score, c.band,
                cs.intervention_arm(c.account_id, r.key, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM'), r.control_fraction),
@@ -78,21 +98,25 @@ enum InterventionStatements {
                            ORDER BY h.scored_at DESC, h.id DESC LIMIT 1) l ON true
         """
 
-    private static func statement(for kind: InterventionKind) -> String {
+    /// Candidates per rule kind. A red band is acted on while the latest score is red (the
+    /// cool-down spaces the reminders), not only when the last two scores differ: a signal's
+    /// rescore and a batch run can both land before an evaluation, and the drop must not be
+    /// lost between them. The reason names the last score that was not red.
+    private static func candidates(for kind: InterventionKind) -> String {
         switch kind {
         case .bandDroppedToRed:
-            return insert("""
+            return """
                 SELECT a.id AS account_id,
-                       format('health %s, down from %s', l.score, coalesce(p.score::text || ' (' || p.band || ')', 'no earlier score')) AS reason,
+                       format('health %s, down from %s', l.score, coalesce(p.score::text || ' (' || p.band || ')', 'red since its first score')) AS reason,
                        l.score, l.band
                 \(latest)
                 LEFT JOIN LATERAL (SELECT h.score, h.band FROM cs.health_scores h
-                                   WHERE h.account_id = a.id AND (h.scored_at, h.id) < (l.scored_at, l.id)
+                                   WHERE h.account_id = a.id AND (h.scored_at, h.id) < (l.scored_at, l.id) AND h.band <> 'red'
                                    ORDER BY h.scored_at DESC, h.id DESC LIMIT 1) p ON true
-                WHERE a.status = 'active' AND l.band = 'red' AND p.band IS DISTINCT FROM 'red'
-                """)
+                WHERE a.status = 'active' AND l.band = 'red'
+                """
         case .scoreFell:
-            return insert("""
+            return """
                 SELECT a.id, format('score fell %s points in %s days (from %s to %s)', round(w.top - l.score, 1),
                                     (SELECT params->>'days' FROM r), w.top, l.score), l.score, l.band
                 \(latest)
@@ -100,17 +124,17 @@ enum InterventionStatements {
                                     WHERE h.account_id = a.id AND h.scored_at < l.scored_at
                                       AND h.scored_at >= l.scored_at - (SELECT (params->>'days')::int FROM r) * interval '1 day') w
                 WHERE a.status = 'active' AND w.top - l.score >= (SELECT (params->>'points')::numeric FROM r)
-                """)
+                """
         case .churnRiskAbove:
-            return insert("""
+            return """
                 SELECT a.id, format('churn probability %s%%', round((cp.probability * 100)::numeric, 1)), l.score, l.band
                 \(latestOptional)
                 CROSS JOIN LATERAL (SELECT p.probability FROM cs.churn_predictions p WHERE p.account_id = a.id
                                     ORDER BY p.predicted_at DESC, p.id DESC LIMIT 1) cp
                 WHERE a.status = 'active' AND cp.probability > (SELECT (params->>'probability')::float8 FROM r)
-                """)
+                """
         case .paymentFailed:
-            return insert("""
+            return """
                 SELECT a.id, format('%s failed payment(s) in the last %s days, %s unpaid', f.n, (SELECT params->>'days' FROM r), f.unpaid),
                        l.score, l.band
                 FROM (SELECT account_id, count(*) AS n, count(*) FILTER (WHERE paid_at IS NULL) AS unpaid FROM cs.invoices
@@ -120,9 +144,9 @@ enum InterventionStatements {
                 LEFT JOIN LATERAL (SELECT h.score, h.band FROM cs.health_scores h WHERE h.account_id = a.id
                                    ORDER BY h.scored_at DESC, h.id DESC LIMIT 1) l ON true
                 WHERE f.unpaid > 0
-                """)
+                """
         case .milestoneStalled:
-            return insert("""
+            return """
                 SELECT a.id, format('%s not reached %s days after sign-up', (SELECT params->>'milestone' FROM r),
                                     floor(extract(epoch FROM now() - a.signed_up_at) / 86400)), l.score, l.band
                 \(latestOptional)
@@ -130,9 +154,9 @@ enum InterventionStatements {
                   AND a.signed_up_at < now() - (SELECT (params->>'days')::int FROM r) * interval '1 day'
                   AND NOT EXISTS (SELECT 1 FROM cs.milestones m WHERE m.account_id = a.id
                                   AND m.milestone = (SELECT params->>'milestone' FROM r))
-                """)
+                """
         case .npsDetractor:
-            return insert("""
+            return """
                 SELECT a.id, format('NPS %s answered %s', s.score, to_char(s.answered_at, 'YYYY-MM-DD')), l.score, l.band
                 FROM (SELECT DISTINCT ON (account_id) account_id, score, answered_at FROM cs.surveys
                       WHERE kind = 'nps' AND answered_at > now() - (SELECT (params->>'days')::int FROM r) * interval '1 day'
@@ -141,14 +165,14 @@ enum InterventionStatements {
                 LEFT JOIN LATERAL (SELECT h.score, h.band FROM cs.health_scores h WHERE h.account_id = a.id
                                    ORDER BY h.scored_at DESC, h.id DESC LIMIT 1) l ON true
                 WHERE s.score <= coalesce((SELECT (params->>'max_score')::int FROM r), 6)
-                """)
+                """
         case .renewalSoonUnhealthy:
-            return insert("""
+            return """
                 SELECT a.id, format('renewal on %s, band %s', a.renewal_date, l.band), l.score, l.band
                 \(latest)
                 WHERE a.status = 'active' AND l.band <> 'green'
                   AND a.renewal_date BETWEEN current_date AND current_date + (SELECT (params->>'days')::int FROM r)
-                """)
+                """
         }
     }
 

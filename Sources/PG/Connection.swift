@@ -135,10 +135,12 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` inside BEGIN/COMMIT; rolls back when it throws.
+    /// Runs `body` inside BEGIN/COMMIT; rolls back when it throws. `.repeatableRead` gives
+    /// every statement of `body` one snapshot (a 40001 from it is the caller's to retry).
     @discardableResult
-    public func transaction<T: Sendable>(_ body: (Connection) async throws -> T) async throws -> T {
-        try await execute("BEGIN")
+    public func transaction<T: Sendable>(isolation: IsolationLevel = .readCommitted,
+                                         _ body: (Connection) async throws -> T) async throws -> T {
+        try await execute(isolation == .readCommitted ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ")
         do {
             let value = try await body(self)
             try await execute("COMMIT")
@@ -334,4 +336,11 @@ final class AtomicCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
     func next() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+}
+
+/// A transaction's isolation level (the two this code base uses).
+public enum IsolationLevel: Sendable {
+    case readCommitted
+    /// One snapshot for the whole transaction.
+    case repeatableRead
 }

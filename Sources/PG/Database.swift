@@ -57,8 +57,9 @@ public final class Database: @unchecked Sendable {
 
     /// A transaction on a borrowed connection.
     @discardableResult
-    public func transaction<T: Sendable>(_ body: (Connection) async throws -> T) async throws -> T {
-        try await withConnection { try await $0.transaction(body) }
+    public func transaction<T: Sendable>(isolation: IsolationLevel = .readCommitted,
+                                         _ body: (Connection) async throws -> T) async throws -> T {
+        try await withConnection { try await $0.transaction(isolation: isolation, body) }
     }
 
     /// Closes idle connections and refuses new borrows.

@@ -257,6 +257,15 @@ public enum QueueStatements {
         var bindings: [any SQLParameter] { [id, attempt, result] }
     }
 
+    /// Gives a running job's unique key back (see `JobContext.releaseUniqueKey`). Waits for any
+    /// transaction that found the key taken and locked the row (sql/0019_signals.sql).
+    struct ReleaseUniqueKey: Statement {
+        var id: Int64
+        var attempt: Int
+        var sql: String { "UPDATE cs.jobs SET unique_key = NULL WHERE id = $1 AND attempt = $2 AND state = 'running' AND unique_key IS NOT NULL" }
+        var bindings: [any SQLParameter] { [id, attempt] }
+    }
+
     /// Wakes the workers of `queues` (one "SELECT pg_notify('cs_jobs', q) FROM (SELECT DISTINCT unnest($1::text[]) AS q) s" each).
     struct NotifyQueues: Statement {
         var queues: [String]

@@ -8,7 +8,7 @@ import Logging
 import PG
 import Queue
 
-/// Registers `score_accounts`, `evaluate_interventions` and `record_intervention_outcomes`.
+/// Registers `score_accounts`, `score_account`, `evaluate_interventions` and `record_intervention_outcomes`.
 public enum SuccessJobs {
     /// `{"account_ids": [..], "run_id": "uuid", "scorecard": "name"}`, every key optional.
     public struct ScoreArgs: JobArgs {
@@ -19,6 +19,15 @@ public enum SuccessJobs {
         public init(accountIds: [Int64]? = nil, runId: String? = nil, scorecard: String? = nil) {
             self.accountIds = accountIds; self.runId = runId; self.scorecard = scorecard
         }
+    }
+
+    /// `{"account_id": 42, "scorecard": "name"}`: one account rescored now, usually queued by a
+    /// signal (sql/0019_signals.sql: `cs.enqueue_rescore`, key `score_account:<id>`).
+    public struct ScoreAccountArgs: JobArgs {
+        public static let kind = "score_account"
+        public var accountId: Int64
+        public var scorecard: String?
+        public init(accountId: Int64, scorecard: String? = nil) { self.accountId = accountId; self.scorecard = scorecard }
     }
 
     /// `{"follow_up_days": 30}`.
@@ -67,6 +76,30 @@ public enum SuccessJobs {
                 try await ChurnJobs.enqueuePrediction(enqueuer: ctx.enqueuer, accountIDs: args.accountIds)
             }
         }
+        registry.register(ScoreAccountArgs.self, timeout: .seconds(120)) { args, ctx in
+            // Signals from here on queue another run; the ones before are visible to this one.
+            try await ctx.releaseUniqueKey()
+            let rescore: AccountRescore
+            do {
+                rescore = try await HealthScorer(database: ctx.database, logger: ctx.logger)
+                    .scoreAccount(args.accountId, runID: UUID(), scorecard: args.scorecard)
+            } catch let e as ScorecardError {
+                throw PermanentJobError(e.description)
+            }
+            guard let score = rescore.score else {
+                try await ctx.recordResult(AccountScoringResult(accountId: args.accountId, score: nil, band: nil,
+                                                                signals: rescore.signals.map(\.rule), interventions: 0))
+                return
+            }
+            Counter(label: "cs_accounts_scored_total").increment()
+            let raised = try await InterventionEngine(database: ctx.database, logger: ctx.logger).evaluate(accounts: [args.accountId])
+            ctx.logger.info("account rescored", metadata: [
+                "account_id": "\(args.accountId)", "score": "\(score.score)", "band": "\(score.band.rawValue)",
+                "signals": "\(rescore.signals.map(\.rule).joined(separator: ","))", "interventions": "\(raised.total)",
+            ])
+            try await ctx.recordResult(AccountScoringResult(accountId: args.accountId, score: score.score, band: score.band.rawValue,
+                                                            signals: rescore.signals.map(\.rule), interventions: raised.total))
+        }
         registry.register(EvaluateInterventions.self, timeout: .seconds(600)) { _, ctx in
             try await InterventionEngine(database: ctx.database, logger: ctx.logger).evaluate()
         }
@@ -74,6 +107,15 @@ public enum SuccessJobs {
             try await InterventionEngine(database: ctx.database, logger: ctx.logger)
                 .recordOutcomes(followUpDays: args.followUpDays ?? 30)
         }
+    }
+
+    /// What a `score_account` job's row says it did.
+    struct AccountScoringResult: Encodable {
+        let accountId: Int64
+        let score: Double?
+        let band: String?
+        let signals: [String]
+        let interventions: Int
     }
 
     /// What a scoring job's row says it did.

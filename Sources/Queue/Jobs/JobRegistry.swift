@@ -44,6 +44,14 @@ public struct JobContext: Sendable {
     public func recordResult<T: Encodable>(_ value: T) async throws {
         try await database.execute(QueueStatements.RecordResult(id: job.id, attempt: job.attempt, result: try JSONText(encoding: value)))
     }
+
+    /// Debounce: from now on an enqueue with this job's unique key makes a new job instead
+    /// of being absorbed by this one. With an enqueuer that locks the live job's row on
+    /// conflict (`cs.enqueue_rescore`), a handler reading its inputs after this call sees
+    /// everything a deduplicated enqueue's transaction wrote; anything later gets its own run.
+    public func releaseUniqueKey() async throws {
+        try await database.execute(QueueStatements.ReleaseUniqueKey(id: job.id, attempt: job.attempt))
+    }
 }
 
 /// A registered handler: kind, timeout and the type-erased body.
