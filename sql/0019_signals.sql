@@ -8,6 +8,8 @@
 -- 1,000 events one job; the job gives its key back when it starts, so a signal arriving while
 -- the account is being scored queues exactly one more run. Applications get this for free by
 -- writing their rows; they (or an operator) may also INSERT INTO cs.signals themselves.
+-- A back-fill of history that is not news turns them off for its transaction:
+--   BEGIN; SET LOCAL cs.signals = 'off'; COPY cs.invoices …; COMMIT;
 --
 --   UPDATE cs.signal_rules SET enabled = false WHERE key = 'account_changed';
 --   UPDATE cs.signal_rules SET params = '{"max_score": 4}' WHERE key = 'nps_detractor';
@@ -85,6 +87,7 @@ CREATE TRIGGER signals_enqueue AFTER INSERT ON cs.signals
 
 CREATE FUNCTION cs.signal_invoices() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('cs.signals', true) = 'off' THEN RETURN NULL; END IF;
     IF NOT EXISTS (SELECT 1 FROM cs.signal_rules WHERE key = 'invoice_failed' AND enabled) THEN RETURN NULL; END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO cs.signals (account_id, rule, detail, events)
@@ -105,6 +108,7 @@ CREATE FUNCTION cs.signal_tickets() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     wanted text[];
 BEGIN
+    IF current_setting('cs.signals', true) = 'off' THEN RETURN NULL; END IF;
     SELECT coalesce(array(SELECT jsonb_array_elements_text(params -> 'priorities')), '{}') INTO wanted
     FROM cs.signal_rules WHERE key = 'ticket_opened_urgent' AND enabled;
     IF wanted IS NULL THEN RETURN NULL; END IF;
@@ -125,6 +129,7 @@ CREATE FUNCTION cs.signal_surveys() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     max_score int;
 BEGIN
+    IF current_setting('cs.signals', true) = 'off' THEN RETURN NULL; END IF;
     SELECT coalesce((params ->> 'max_score')::int, 6) INTO max_score
     FROM cs.signal_rules WHERE key = 'nps_detractor' AND enabled;
     IF max_score IS NULL THEN RETURN NULL; END IF;
@@ -138,6 +143,7 @@ CREATE FUNCTION cs.signal_accounts() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     cols text[];
 BEGIN
+    IF current_setting('cs.signals', true) = 'off' THEN RETURN NULL; END IF;
     SELECT coalesce(array(SELECT jsonb_array_elements_text(params -> 'columns')), '{}') INTO cols
     FROM cs.signal_rules WHERE key = 'account_changed' AND enabled;
     IF cols IS NULL THEN RETURN NULL; END IF;
@@ -161,6 +167,7 @@ CREATE FUNCTION cs.signal_milestones() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     rule_params jsonb;
 BEGIN
+    IF current_setting('cs.signals', true) = 'off' THEN RETURN NULL; END IF;
     SELECT params INTO rule_params FROM cs.signal_rules WHERE key = 'milestone_completed' AND enabled;
     IF rule_params IS NULL THEN RETURN NULL; END IF;
     INSERT INTO cs.signals (account_id, rule, detail, events)

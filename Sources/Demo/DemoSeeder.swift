@@ -62,6 +62,7 @@ public struct DemoSeeder: Sendable {
                             try await conn.transaction { tx in
                                 try await tx.execute(DemoStatements.AsyncCommit())
                                 try await tx.execute(DemoStatements.ManualMRRHistory())
+                                try await tx.execute(DemoStatements.HistoryRaisesNoSignals())
                                 for (k, table) in Self.tables.enumerated() where !buffers[k].bytes.isEmpty {
                                     counts[k] += try await tx.copyIn(table.copy, data: buffers[k].bytes)
                                 }

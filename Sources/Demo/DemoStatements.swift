@@ -23,6 +23,12 @@ enum DemoStatements {
         var sql: String { "SET LOCAL cs.mrr_history = 'manual'" }
     }
 
+    /// A seeded year of behaviour is history, not news: no signals (sql/0019_signals.sql)
+    /// and so no rescoring job per account while it loads. Rollups are kept as usual.
+    struct HistoryRaisesNoSignals: Statement {
+        var sql: String { "SET LOCAL cs.signals = 'off'" }
+    }
+
     /// Exchange rates into GBP for the demo's four currencies (illustrative, not market
     /// data), only while GBP is the reporting currency; an operator's own rates are kept.
     struct DemoCurrencyRates: Statement {

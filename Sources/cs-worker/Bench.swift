@@ -6,7 +6,7 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Benchmarks; run them from a release build.",
-                                                    subcommands: [QueueBench.self, StreamBench.self, FleetBench.self, DeliveryBench.self, ScoringBench.self, ReportsBench.self, ConsoleBench.self, PrivacyBench.self, BenchModel.self])
+                                                    subcommands: [QueueBench.self, StreamBench.self, FleetBench.self, DeliveryBench.self, ScoringBench.self, EventsBench.self, ReportsBench.self, ConsoleBench.self, PrivacyBench.self, BenchModel.self])
 
     struct QueueBench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "queue",
@@ -80,6 +80,30 @@ struct Bench: AsyncParsableCommand {
                          result.accounts, result.activityRows, result.seedSeconds, result.seconds, result.accountsPerSecond,
                          result.measureSeconds, result.computeSeconds, result.writeSeconds))
             print(result.line)
+        }
+    }
+
+    struct EventsBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "events",
+            abstract: "Seed N accounts; time full rescoring from rollups; failed invoices at a steady rate → score and Slack; COPY cost of the rollup trigger.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Accounts.") var accounts: Int = 100_000
+        @Option(help: "Signals (failed invoices, one per account).") var events: Int = 1_000
+        @Option(help: "Signals per second.") var rate: Double = 50
+        @Option(help: "Full rescoring runs (the median is reported).") var rescoreRuns: Int = 3
+        @Option(help: "Activity rows per timed COPY (0 skips).") var copyRows: Int = 1_000_000
+        @Option(help: "COPY runs with and without the trigger each.") var copyRuns: Int = 3
+
+        func run() async throws {
+            let r = try await EventsBenchmark.run(url: try global.url(), accounts: accounts, events: events, ratePerSecond: rate,
+                                                  rescoreRuns: rescoreRuns, copyRows: copyRows, copyRuns: copyRuns,
+                                                  logger: global.logger())
+            print(String(format: "signal → score p50 %.1f ms p99 %.1f ms; signal → Slack p50 %.1f ms p99 %.1f ms; "
+                         + "full rescore %.3f s (runs %@); COPY %d rows %.2f s with trigger, %.2f s without",
+                         r.scoreP50Ms, r.scoreP99Ms, r.deliveryP50Ms, r.deliveryP99Ms, r.fullRescoreSeconds,
+                         r.fullRescoreRuns.map { String(format: "%.3f", $0) }.joined(separator: ", "), r.copyRows,
+                         r.copyWithSeconds, r.copyWithoutSeconds))
+            print(r.line)
         }
     }
 
