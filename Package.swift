@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Interventions", "PG", "Basics", "TestSupport"]),
         .testTarget(name: "SuccessTests", dependencies: [
             "Success", "Health", "Interventions", "Churn", "Reports", "Demo", "Delivery", "Queue", "PG", "Learning", "Basics",
-            "Benchmarks", "TestSupport",
+            "Transport", "Loopback", "Benchmarks", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -216,14 +216,16 @@ BEGIN
         RETURN NULL;
     END IF;
     IF TG_OP IN ('DELETE', 'UPDATE') THEN
-        UPDATE cs.activity_daily d SET quantity = d.quantity - o.quantity
-        FROM (SELECT account_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event, sum(quantity) AS quantity
-              FROM old_rows GROUP BY 1, 2, 3) o
-        WHERE d.account_id = o.account_id AND d.day = o.day AND d.event = o.event AND d.quantity > o.quantity;
+        -- Emptied groups go first; then the others are reduced (in this order, so the second
+        -- statement never sees a quantity the first one changed).
         DELETE FROM cs.activity_daily d
         USING (SELECT account_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event, sum(quantity) AS quantity
                FROM old_rows GROUP BY 1, 2, 3) o
         WHERE d.account_id = o.account_id AND d.day = o.day AND d.event = o.event AND d.quantity <= o.quantity;
+        UPDATE cs.activity_daily d SET quantity = d.quantity - o.quantity
+        FROM (SELECT account_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event, sum(quantity) AS quantity
+              FROM old_rows GROUP BY 1, 2, 3) o
+        WHERE d.account_id = o.account_id AND d.day = o.day AND d.event = o.event;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO cs.activity_daily AS d (account_id, day, event, quantity, first_at, last_at)

@@ -89,17 +89,24 @@ enum HealthStatements {
         var runID: UUID
         var sql: String {
             """
-            WITH g AS (
+            WITH r AS (
+                -- Two day ranges, two index range scans (an OR of them would read every day).
+                SELECT account_id, day, event, quantity, first_at, last_at FROM cs.activity_daily
+                WHERE account_id BETWEEN $18 AND $19 AND account_id = ANY($1::bigint[])
+                  AND day BETWEEN ($7::timestamptz AT TIME ZONE 'UTC')::date AND ($2::timestamptz AT TIME ZONE 'UTC')::date
+                UNION ALL
+                SELECT account_id, day, event, quantity, first_at, last_at FROM cs.activity_daily
+                WHERE account_id BETWEEN $18 AND $19 AND account_id = ANY($1::bigint[])
+                  AND day BETWEEN ($22::timestamptz AT TIME ZONE 'UTC')::date AND ($20::timestamptz AT TIME ZONE 'UTC')::date
+                  AND day < ($7::timestamptz AT TIME ZONE 'UTC')::date
+            ), g AS (
                 SELECT account_id, day, event, quantity, first_at, last_at,
                        (first_at <= $2::timestamptz AND last_at > $2::timestamptz) OR (first_at <= $3::timestamptz AND last_at > $3::timestamptz)
                     OR (first_at <= $4::timestamptz AND last_at > $4::timestamptz) OR (first_at <= $5::timestamptz AND last_at > $5::timestamptz)
                     OR (first_at <= $6::timestamptz AND last_at > $6::timestamptz) OR (first_at <= $7::timestamptz AND last_at > $7::timestamptz)
                     OR (first_at <= $20::timestamptz AND last_at > $20::timestamptz) OR (first_at <= $21::timestamptz AND last_at > $21::timestamptz)
                     OR (first_at <= $22::timestamptz AND last_at > $22::timestamptz) AS split
-                FROM cs.activity_daily
-                WHERE account_id BETWEEN $18 AND $19 AND account_id = ANY($1::bigint[])
-                  AND (day BETWEEN ($7::timestamptz AT TIME ZONE 'UTC')::date AND ($2::timestamptz AT TIME ZONE 'UTC')::date
-                       OR day BETWEEN ($22::timestamptz AT TIME ZONE 'UTC')::date AND ($20::timestamptz AT TIME ZONE 'UTC')::date)
+                FROM r
             ), e AS (
                 SELECT account_id, day, event, quantity, first_at AS at FROM g WHERE NOT split
                 UNION ALL

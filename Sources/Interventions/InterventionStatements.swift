@@ -39,7 +39,7 @@ enum InterventionStatements {
         var kind: InterventionKind
         var ruleKey: String
         var accountIDs: [Int64]? = nil
-        var sql: String { InterventionStatements.insert(InterventionStatements.candidates(for: kind), scoped: accountIDs != nil) }
+        var sql: String { InterventionStatements.insert(InterventionStatements.candidates(for: kind, scoped: accountIDs != nil)) }
         var bindings: [any SQLParameter] { accountIDs.map { [ruleKey, $0] } ?? [ruleKey] }
         func decode(_ row: Row) throws -> (id: Int64, control: Bool) { (try row.decode(Int64.self, 0), try row.decode(Bool.self, 1)) }
     }
@@ -64,15 +64,11 @@ enum InterventionStatements {
         func decode(_ row: Row) throws -> InterventionOutcome? { InterventionOutcome(rawValue: try row.decode(String.self, 0)) }
     }
 
-    /// The common tail: cool-down filter and insert. `cand` has account_id, reason, score, band;
-    /// scoped to the accounts in $2 when `scoped` (the filter reaches the candidates' scans).
-    private static func insert(_ candidates: String, scoped: Bool) -> String {
-        let cand = scoped
-            ? "SELECT * FROM (\(candidates)) x (account_id, reason, score, band) WHERE x.account_id = ANY($2::bigint[])"
-            : candidates
-        return """
+    /// The common tail: cool-down filter and insert. `cand` has account_id, reason, score, band.
+    private static func insert(_ candidates: String) -> String {
+        """
         WITH r AS (SELECT * FROM cs.intervention_rules WHERE key = $1 AND enabled),
-        cand (account_id, reason, score, band) AS (\(cand))
+        cand (account_id, reason, score, band) AS (\(candidates))
         INSERT INTO cs.interventions (account_id, rule, reason, owner, channel, score, band, arm, variant)
         SELECT c.account_id, r.key, c.reason, coalesce(r.owner, a.csm), r.channel, c.score, c.band,
                cs.intervention_arm(c.account_id, r.key, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM'), r.control_fraction),
@@ -102,7 +98,11 @@ enum InterventionStatements {
     /// cool-down spaces the reminders), not only when the last two scores differ: a signal's
     /// rescore and a batch run can both land before an evaluation, and the drop must not be
     /// lost between them. The reason names the last score that was not red.
-    private static func candidates(for kind: InterventionKind) -> String {
+    /// `scoped`: only the accounts in $2, filtered where each candidate query reads its rows
+    /// (so one account's evaluation walks that account's rows only).
+    private static func candidates(for kind: InterventionKind, scoped: Bool) -> String {
+        let account = scoped ? " AND a.id = ANY($2::bigint[])" : ""
+        let rows = scoped ? " AND account_id = ANY($2::bigint[])" : ""
         switch kind {
         case .bandDroppedToRed:
             return """
@@ -113,7 +113,7 @@ enum InterventionStatements {
                 LEFT JOIN LATERAL (SELECT h.score, h.band FROM cs.health_scores h
                                    WHERE h.account_id = a.id AND (h.scored_at, h.id) < (l.scored_at, l.id) AND h.band <> 'red'
                                    ORDER BY h.scored_at DESC, h.id DESC LIMIT 1) p ON true
-                WHERE a.status = 'active' AND l.band = 'red'
+                WHERE a.status = 'active' AND l.band = 'red'\(account)
                 """
         case .scoreFell:
             return """
@@ -123,7 +123,7 @@ enum InterventionStatements {
                 CROSS JOIN LATERAL (SELECT max(h.score) AS top FROM cs.health_scores h
                                     WHERE h.account_id = a.id AND h.scored_at < l.scored_at
                                       AND h.scored_at >= l.scored_at - (SELECT (params->>'days')::int FROM r) * interval '1 day') w
-                WHERE a.status = 'active' AND w.top - l.score >= (SELECT (params->>'points')::numeric FROM r)
+                WHERE a.status = 'active' AND w.top - l.score >= (SELECT (params->>'points')::numeric FROM r)\(account)
                 """
         case .churnRiskAbove:
             return """
@@ -131,14 +131,14 @@ enum InterventionStatements {
                 \(latestOptional)
                 CROSS JOIN LATERAL (SELECT p.probability FROM cs.churn_predictions p WHERE p.account_id = a.id
                                     ORDER BY p.predicted_at DESC, p.id DESC LIMIT 1) cp
-                WHERE a.status = 'active' AND cp.probability > (SELECT (params->>'probability')::float8 FROM r)
+                WHERE a.status = 'active' AND cp.probability > (SELECT (params->>'probability')::float8 FROM r)\(account)
                 """
         case .paymentFailed:
             return """
                 SELECT a.id, format('%s failed payment(s) in the last %s days, %s unpaid', f.n, (SELECT params->>'days' FROM r), f.unpaid),
                        l.score, l.band
                 FROM (SELECT account_id, count(*) AS n, count(*) FILTER (WHERE paid_at IS NULL) AS unpaid FROM cs.invoices
-                      WHERE failed_at > now() - (SELECT (params->>'days')::int FROM r) * interval '1 day'
+                      WHERE failed_at > now() - (SELECT (params->>'days')::int FROM r) * interval '1 day'\(rows)
                       GROUP BY account_id) f
                 JOIN cs.accounts a ON a.id = f.account_id
                 LEFT JOIN LATERAL (SELECT h.score, h.band FROM cs.health_scores h WHERE h.account_id = a.id
@@ -150,7 +150,7 @@ enum InterventionStatements {
                 SELECT a.id, format('%s not reached %s days after sign-up', (SELECT params->>'milestone' FROM r),
                                     floor(extract(epoch FROM now() - a.signed_up_at) / 86400)), l.score, l.band
                 \(latestOptional)
-                WHERE a.status = 'active'
+                WHERE a.status = 'active'\(account)
                   AND a.signed_up_at < now() - (SELECT (params->>'days')::int FROM r) * interval '1 day'
                   AND NOT EXISTS (SELECT 1 FROM cs.milestones m WHERE m.account_id = a.id
                                   AND m.milestone = (SELECT params->>'milestone' FROM r))
@@ -159,7 +159,7 @@ enum InterventionStatements {
             return """
                 SELECT a.id, format('NPS %s answered %s', s.score, to_char(s.answered_at, 'YYYY-MM-DD')), l.score, l.band
                 FROM (SELECT DISTINCT ON (account_id) account_id, score, answered_at FROM cs.surveys
-                      WHERE kind = 'nps' AND answered_at > now() - (SELECT (params->>'days')::int FROM r) * interval '1 day'
+                      WHERE kind = 'nps' AND answered_at > now() - (SELECT (params->>'days')::int FROM r) * interval '1 day'\(rows)
                       ORDER BY account_id, answered_at DESC, id DESC) s
                 JOIN cs.accounts a ON a.id = s.account_id
                 LEFT JOIN LATERAL (SELECT h.score, h.band FROM cs.health_scores h WHERE h.account_id = a.id
@@ -170,7 +170,7 @@ enum InterventionStatements {
             return """
                 SELECT a.id, format('renewal on %s, band %s', a.renewal_date, l.band), l.score, l.band
                 \(latest)
-                WHERE a.status = 'active' AND l.band <> 'green'
+                WHERE a.status = 'active' AND l.band <> 'green'\(account)
                   AND a.renewal_date BETWEEN current_date AND current_date + (SELECT (params->>'days')::int FROM r)
                 """
         }
