@@ -57,7 +57,7 @@ import TestSupport
             #expect(try await Self.count(d, "SELECT count(*) FROM cs.deliveries WHERE created_at > now() - interval '30 days' AND recipient IS NOT NULL") == 2)
 
             // The counts are in the audit log and on the policy; a re-run has nothing to do.
-            #expect(try await Self.count(d, "SELECT count(*) FROM cs.audit_log WHERE action = 'retention_purge' AND actor = 'test'") == 9)
+            #expect(try await Self.count(d, "SELECT count(*) FROM cs.audit_log WHERE action = 'retention_purge' AND actor = 'test'") == 10, "one per policy (signals' since 0019)")
             #expect(try await Self.count(d, "SELECT (last_counts ->> 'rows')::int FROM cs.retention_policies WHERE category = 'activity'") == dueActivity)
             let again = try await purger.purge()
             #expect(again.allSatisfy { $0.rows == 0 && $0.error == nil })
