@@ -40,10 +40,7 @@ enum HealthStatements {
             """
         }
         var bindings: [any SQLParameter] { [accountID, runID.uuidString] }
-        func decode(_ row: Row) throws -> AccountSignal {
-            AccountSignal(rule: try row.decode(String.self, 0), detail: try row.decode(String.self, 1),
-                          events: try row.decode(Int.self, 2), occurredAt: try row.decode(Date.self, 3))
-        }
+        func decode(_ row: Row) throws -> AccountSignal { try HealthStatements.signal(row) }
     }
 
     /// The signals a score took into account, oldest first.
@@ -53,10 +50,13 @@ enum HealthStatements {
             "SELECT rule, detail, events, occurred_at FROM cs.signals WHERE health_score_id = $1 ORDER BY occurred_at, id"
         }
         var bindings: [any SQLParameter] { [healthScoreID] }
-        func decode(_ row: Row) throws -> AccountSignal {
-            AccountSignal(rule: try row.decode(String.self, 0), detail: try row.decode(String.self, 1),
-                          events: try row.decode(Int.self, 2), occurredAt: try row.decode(Date.self, 3))
-        }
+        func decode(_ row: Row) throws -> AccountSignal { try HealthStatements.signal(row) }
+    }
+
+    /// A signal from the columns rule, detail, events, occurred_at (in that order).
+    static func signal(_ row: Row) throws -> AccountSignal {
+        AccountSignal(rule: try row.decode(String.self, 0), detail: try row.decode(String.self, 1),
+                      events: try row.decode(Int.self, 2), occurredAt: try row.decode(Date.self, 3))
     }
 
     /// Accounts that exist at `asOf` and had not churned by then.
