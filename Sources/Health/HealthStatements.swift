@@ -19,7 +19,9 @@ enum HealthStatements {
     /// batch's size, guesses one row and nests loops over the aggregates (quadratic), so each
     /// batch is planned; and scores are recomputable (a rerun of the run id fills any gap),
     /// so the commit does not wait for fsync.
-    static let batchSettings = "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL synchronous_commit = off"
+    /// The activity aggregation sorts ~100,000 rollup rows per batch: with the default 4 MB
+    /// work_mem that spilled to disk.
+    static let batchSettings = "SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL synchronous_commit = off; SET LOCAL work_mem = '64MB'"
 
     /// Settings of one account's rescoring: as `batchSettings`, but the commit is durable (it
     /// also marks the account's signals as handled).
