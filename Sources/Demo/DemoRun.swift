@@ -84,6 +84,9 @@ public struct DemoRun: Sendable {
         step("scoring every account (score_accounts job), then evaluate_interventions and deliver jobs")
         try await enqueuer.enqueue(SuccessJobs.ScoreArgs())
         try await drain()
+        step("a collection fails now (one INSERT into cs.invoices): its signal rescores that account and acts at once")
+        let signalled = try await db.first(DemoStatements.FailAnInvoice())
+        try await drain()
         step("generating every report (generate_report jobs), read from PostgreSQL and stored in cs.reports")
         for request in Self.reportJobs(now: Date()) { try await enqueuer.enqueue(request) }
         try await drain()
@@ -92,7 +95,7 @@ public struct DemoRun: Sendable {
         worker.shutdown()
         try await task.value
         await client.shutdown()
-        try await summary(db, slackRequests: slack.requestCount, smtp: smtp != nil)
+        try await summary(db, slackRequests: slack.requestCount, smtp: smtp != nil, signalled: signalled)
         try await exportReports(db)
         slack.stop()
         smtp?.stop()
@@ -133,7 +136,7 @@ public struct DemoRun: Sendable {
         print("open \(index.path) in a browser (file://\(index.path)), or print one: cs-worker report show ID")
     }
 
-    private func summary(_ db: Database, slackRequests: Int, smtp: Bool) async throws {
+    private func summary(_ db: Database, slackRequests: Int, smtp: Bool, signalled: Int64?) async throws {
         print("\n== summary")
         if let m = try await db.first(DemoStatements.Champion()) {
             print(String(format: "churn model #%d (%@): trained on %d rows, hold-out %d rows, ROC AUC %.3f, PR AUC %.3f",
@@ -149,6 +152,11 @@ public struct DemoRun: Sendable {
         print("deliveries by channel and status:")
         for r in try await db.rows(DemoStatements.Tally(of: .deliveriesByChannelAndStatus)) { print("  \(r.group): \(r.count)") }
         print("loopback Slack sink received \(slackRequests) messages" + (smtp ? "; SMTP sink received the email" : ""))
+        if let id = signalled, let o = try await db.first(DemoStatements.SignalOutcome(accountID: id)) {
+            print("signal: \(o.rule) (\(o.detail)) for account \(id): rescored "
+                  + (o.scoredAfterMs.map { String(format: "%.0f ms later", $0) } ?? "not yet")
+                  + "; " + (o.actions ?? "no intervention") + " (cs-worker explain \(id))")
+        }
         let jobs = try await db.rows(DemoStatements.Tally(of: .jobsByKindAndState))
         print("jobs: " + jobs.map { "\($0.group):\($0.count)" }.joined(separator: " "))
     }

@@ -23,6 +23,41 @@ enum DemoStatements {
         var sql: String { "SET LOCAL cs.mrr_history = 'manual'" }
     }
 
+    /// A collection failing now for one active account that has no failure yet (the demo's
+    /// signal): returns the account.
+    struct FailAnInvoice: Statement {
+        var sql: String {
+            """
+            INSERT INTO cs.invoices (account_id, due_at, amount, failed_at, status)
+            SELECT a.id, now() - interval '1 day', a.mrr, now(), 'failed' FROM cs.accounts a
+            WHERE a.status = 'active' AND NOT EXISTS (SELECT 1 FROM cs.invoices i WHERE i.account_id = a.id AND i.failed_at IS NOT NULL)
+            ORDER BY a.id LIMIT 1
+            RETURNING account_id
+            """
+        }
+        func decode(_ row: Row) throws -> Int64 { try row.decode(Int64.self, 0) }
+    }
+
+    /// The demo's signal: its rule, how long until the account's score was written, and
+    /// whether a message for it was sent.
+    struct SignalOutcome: Statement {
+        var accountID: Int64
+        var sql: String {
+            """
+            SELECT s.rule, s.detail, extract(epoch FROM h.created_at - s.occurred_at)::float8 * 1000,
+                   (SELECT string_agg(i.rule || ' → ' || coalesce(d.status, 'not queued'), ', ') FROM cs.interventions i
+                    LEFT JOIN cs.deliveries d ON d.id = i.delivery_id WHERE i.account_id = s.account_id AND i.created_at >= s.occurred_at)
+            FROM cs.signals s LEFT JOIN cs.health_scores h ON h.id = s.health_score_id
+            WHERE s.account_id = $1 ORDER BY s.id DESC LIMIT 1
+            """
+        }
+        var bindings: [any SQLParameter] { [accountID] }
+        func decode(_ row: Row) throws -> (rule: String, detail: String, scoredAfterMs: Double?, actions: String?) {
+            (try row.decode(String.self, 0), try row.decode(String.self, 1), try row.decodeIfPresent(Double.self, 2),
+             try row.decodeIfPresent(String.self, 3))
+        }
+    }
+
     /// A seeded year of behaviour is history, not news: no signals (sql/0019_signals.sql)
     /// and so no rescoring job per account while it loads. Rollups are kept as usual.
     struct HistoryRaisesNoSignals: Statement {
