@@ -83,12 +83,18 @@ CREATE TRIGGER signals_enqueue AFTER INSERT ON cs.signals
     FOR EACH STATEMENT EXECUTE FUNCTION cs.signals_enqueue();
 
 -- The input tables' triggers. Each reads its rule once per statement (nothing at all is done
--- when the rule is disabled) and writes one signal per account.
+-- when the rule is disabled or the transaction said cs.signals = 'off') and writes one
+-- signal per account.
+
+-- A rule's params when it applies to this statement, else NULL.
+CREATE FUNCTION cs.signal_rule_params(rule text) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT r.params FROM cs.signal_rules r
+    WHERE r.key = rule AND r.enabled AND current_setting('cs.signals', true) IS DISTINCT FROM 'off'
+$$;
 
 CREATE FUNCTION cs.signal_invoices() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF current_setting('cs.signals', true) = 'off' THEN RETURN NULL; END IF;
-    IF NOT EXISTS (SELECT 1 FROM cs.signal_rules WHERE key = 'invoice_failed' AND enabled) THEN RETURN NULL; END IF;
+    IF cs.signal_rule_params('invoice_failed') IS NULL THEN RETURN NULL; END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO cs.signals (account_id, rule, detail, events)
         SELECT account_id, 'invoice_failed',
@@ -108,9 +114,8 @@ CREATE FUNCTION cs.signal_tickets() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     wanted text[];
 BEGIN
-    IF current_setting('cs.signals', true) = 'off' THEN RETURN NULL; END IF;
-    SELECT coalesce(array(SELECT jsonb_array_elements_text(params -> 'priorities')), '{}') INTO wanted
-    FROM cs.signal_rules WHERE key = 'ticket_opened_urgent' AND enabled;
+    SELECT coalesce(array(SELECT jsonb_array_elements_text(p -> 'priorities')), '{}') INTO wanted
+    FROM cs.signal_rule_params('ticket_opened_urgent') AS p WHERE p IS NOT NULL;
     IF wanted IS NULL THEN RETURN NULL; END IF;
     IF TG_OP = 'INSERT' THEN
         INSERT INTO cs.signals (account_id, rule, detail, events)
@@ -129,9 +134,8 @@ CREATE FUNCTION cs.signal_surveys() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     max_score int;
 BEGIN
-    IF current_setting('cs.signals', true) = 'off' THEN RETURN NULL; END IF;
-    SELECT coalesce((params ->> 'max_score')::int, 6) INTO max_score
-    FROM cs.signal_rules WHERE key = 'nps_detractor' AND enabled;
+    SELECT coalesce((p ->> 'max_score')::int, 6) INTO max_score
+    FROM cs.signal_rule_params('nps_detractor') AS p WHERE p IS NOT NULL;
     IF max_score IS NULL THEN RETURN NULL; END IF;
     INSERT INTO cs.signals (account_id, rule, detail, events)
     SELECT account_id, 'nps_detractor', 'NPS ' || min(score) || ' (survey ' || min(id) || ')', count(*)
@@ -143,9 +147,8 @@ CREATE FUNCTION cs.signal_accounts() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     cols text[];
 BEGIN
-    IF current_setting('cs.signals', true) = 'off' THEN RETURN NULL; END IF;
-    SELECT coalesce(array(SELECT jsonb_array_elements_text(params -> 'columns')), '{}') INTO cols
-    FROM cs.signal_rules WHERE key = 'account_changed' AND enabled;
+    SELECT coalesce(array(SELECT jsonb_array_elements_text(p -> 'columns')), '{}') INTO cols
+    FROM cs.signal_rule_params('account_changed') AS p WHERE p IS NOT NULL;
     IF cols IS NULL THEN RETURN NULL; END IF;
     INSERT INTO cs.signals (account_id, rule, detail)
     SELECT n.id, 'account_changed',
@@ -167,8 +170,7 @@ CREATE FUNCTION cs.signal_milestones() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     rule_params jsonb;
 BEGIN
-    IF current_setting('cs.signals', true) = 'off' THEN RETURN NULL; END IF;
-    SELECT params INTO rule_params FROM cs.signal_rules WHERE key = 'milestone_completed' AND enabled;
+    rule_params := cs.signal_rule_params('milestone_completed');
     IF rule_params IS NULL THEN RETURN NULL; END IF;
     INSERT INTO cs.signals (account_id, rule, detail, events)
     SELECT account_id, 'milestone_completed', string_agg(milestone, ', ' ORDER BY milestone), count(*)
@@ -263,7 +265,8 @@ ALTER FUNCTION cs.signal_accounts() SECURITY DEFINER SET search_path = pg_catalo
 ALTER FUNCTION cs.signal_milestones() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION cs.activity_rollup() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION cs.enqueue_rescore(bigint[]) SET search_path = pg_catalog, pg_temp;
-REVOKE ALL ON FUNCTION cs.enqueue_rescore(bigint[]), cs.signals_enqueue(), cs.signal_invoices(), cs.signal_tickets(),
+ALTER FUNCTION cs.signal_rule_params(text) SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION cs.enqueue_rescore(bigint[]), cs.signal_rule_params(text), cs.signals_enqueue(), cs.signal_invoices(), cs.signal_tickets(),
                        cs.signal_surveys(), cs.signal_accounts(), cs.signal_milestones(), cs.activity_rollup() FROM PUBLIC;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON cs.signal_rules, cs.signals, cs.activity_daily TO cs_worker;

@@ -59,10 +59,7 @@ public struct HealthScorer: Sendable {
     @discardableResult
     public func score(_ options: ScoringOptions = ScoringOptions()) async throws -> ScoringSummary {
         let started = Date()
-        let card = try await ScorecardStore(database: database).load(name: options.scorecard)
-        try card.validate()
-        let calculator = ScoreCalculator(scorecard: card)
-        let params = ScoringWindows(card: card, asOf: options.asOf)
+        let (card, calculator, params) = try await prepare(scorecard: options.scorecard, asOf: options.asOf)
 
         let ids: [Int64]
         if let given = options.accountIDs {
@@ -111,10 +108,7 @@ public struct HealthScorer: Sendable {
     /// transaction, retried when a concurrent rescore of the same account took those signals
     /// first (SQLSTATE 40001). Nil score when the account does not exist.
     public func scoreAccount(_ accountID: Int64, runID: UUID, asOf: Date = Date(), scorecard: String? = nil) async throws -> AccountRescore {
-        let card = try await ScorecardStore(database: database).load(name: scorecard)
-        try card.validate()
-        let calculator = ScoreCalculator(scorecard: card)
-        let params = ScoringWindows(card: card, asOf: asOf)
+        let (card, calculator, params) = try await prepare(scorecard: scorecard, asOf: asOf)
         var attempt = 0
         while true {
             attempt += 1
@@ -134,6 +128,14 @@ public struct HealthScorer: Sendable {
                 logger.debug("account rescore raced another; again", metadata: ["account_id": "\(accountID)"])
             }
         }
+    }
+
+    /// The scorecard (validated: throws `ScorecardError` before anything is written), its
+    /// calculator and its windows at `asOf`.
+    private func prepare(scorecard: String?, asOf: Date) async throws -> (Scorecard, ScoreCalculator, ScoringWindows) {
+        let card = try await ScorecardStore(database: database).load(name: scorecard)
+        try card.validate()
+        return (card, ScoreCalculator(scorecard: card), ScoringWindows(card: card, asOf: asOf))
     }
 
     private func scoreBatch(_ ids: [Int64], on conn: Connection, calculator: ScoreCalculator, params: ScoringWindows,
